@@ -1,0 +1,226 @@
+package ai.echo.defaultbackend;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the server can be told, with every default in one place. Immutable; built from flags and
+ * environment variables by {@link #parse}.
+ *
+ * @param port                 traffic port, where the ingress controller sends unroutable requests
+ * @param svcPort              service port: {@code /healthz} (and later {@code /metrics}) only
+ * @param shutdownTimeout      how long a SIGTERM or SIGINT waits for in-flight responses ({@code --timeout})
+ * @param bindAddress          address both ports bind; empty means every address, IPv4 and IPv6
+ * @param readHeaderTimeout    from a request's first byte to the end of its head
+ * @param readTimeout          from a request's first byte to the end of its body
+ * @param writeTimeout         how long a response may wait for a client that does not read
+ * @param idleTimeout          how long a keep-alive connection may wait for its next request
+ * @param maxRequestLineBytes  longest request line; longer gets 414
+ * @param maxHeaderBytes       largest request head after the request line; larger gets 431
+ * @param maxConnections       open connections on the traffic port; more are closed at once
+ * @param transport            the Netty transport
+ * @param ioThreads            event-loop threads; 0 means one per CPU the JVM sees
+ */
+public record BackendConfig(
+        int port,
+        int svcPort,
+        Duration shutdownTimeout,
+        String bindAddress,
+        Duration readHeaderTimeout,
+        Duration readTimeout,
+        Duration writeTimeout,
+        Duration idleTimeout,
+        int maxRequestLineBytes,
+        int maxHeaderBytes,
+        int maxConnections,
+        Transport transport,
+        int ioThreads) {
+
+    /** The defaults: 1.5's ports, its 5 s shutdown deadline and its four 10 s timeouts. */
+    public static final BackendConfig DEFAULTS = new BackendConfig(
+            8080,
+            10254,
+            Duration.ofSeconds(5),
+            "",
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(10),
+            8192,
+            32768,
+            16384,
+            Transport.AUTO,
+            0);
+
+    /** What the command line asked for: run the server with a configuration, or print help or the version. */
+    public sealed interface Command permits Run, Help, Version {
+    }
+
+    /** Run the server. */
+    public record Run(BackendConfig config) implements Command {
+    }
+
+    /** Print the usage and exit 0. */
+    public record Help() implements Command {
+    }
+
+    /** Print the version and exit 0. */
+    public record Version() implements Command {
+    }
+
+    /**
+     * Reads the command line and the environment.
+     *
+     * @throws Flags.InvalidFlagException with a one-line message naming the flag or variable at fault
+     */
+    public static Command parse(List<String> args, Map<String, String> env) {
+        for (String arg : args) {
+            switch (arg) {
+                case "-h", "-help", "--help" -> {
+                    return new Help();
+                }
+                case "-version", "--version" -> {
+                    return new Version();
+                }
+                default -> {
+                }
+            }
+        }
+        Builder builder = new Builder(DEFAULTS);
+        List<String> positional = FLAGS.apply(builder, args, env);
+        if (!positional.isEmpty()) {
+            throw new Flags.InvalidFlagException("unexpected argument: " + Flags.quote(positional.get(0)));
+        }
+        return new Run(builder.build());
+    }
+
+    /** The usage text that {@code --help} prints. */
+    public static String usage() {
+        StringBuilder out = new StringBuilder()
+                .append("Usage: backend-server [flags]\n")
+                .append("       backend-server healthcheck [flags]   (see backend-server healthcheck --help)\n\n")
+                .append("Answers /healthz with 200 \"ok\" and everything else with 404 \"default backend - 404\".\n")
+                .append("Every flag can also be set by the environment variable shown; a flag wins over its variable.\n")
+                .append("Flags are accepted as -x v, --x v, -x=v and --x=v. Durations are Go durations (500ms, 5s, 1m).\n\n");
+        for (Flags.Flag<Builder> flag : FLAGS.all()) {
+            out.append(String.format("  --%s %s  (env %s, default %s)%n      %s%n", flag.name(),
+                    flag.isSwitch() ? "" : flag.valueName(), flag.envName(),
+                    flag.defaultValue().isEmpty() ? "\"\"" : flag.defaultValue(), flag.description()));
+        }
+        out.append("  --help\n      print this help and exit\n  --version\n      print the version and exit\n");
+        return out.toString();
+    }
+
+    private static final Flags<Builder> FLAGS = new Flags<Builder>()
+            .add("port", "int", Integer.toString(DEFAULTS.port),
+                    "traffic port: /healthz and the catch-all 404",
+                    (b, v) -> b.port = Flags.port(v))
+            .add("svc-port", "int", Integer.toString(DEFAULTS.svcPort),
+                    "service port: /healthz only, never exposed to clients",
+                    (b, v) -> b.svcPort = Flags.port(v))
+            .add("timeout", "duration", GoDuration.format(DEFAULTS.shutdownTimeout),
+                    "on SIGTERM or SIGINT, how long to wait for in-flight requests before exiting",
+                    (b, v) -> b.shutdownTimeout = Flags.duration(v))
+            .add("bind-address", "address", DEFAULTS.bindAddress,
+                    "address to listen on; empty means every address, IPv4 and IPv6 (dual stack)",
+                    (b, v) -> b.bindAddress = bindAddress(v))
+            .add("read-header-timeout", "duration", GoDuration.format(DEFAULTS.readHeaderTimeout),
+                    "a request's head must arrive within this time of its first byte; 0 disables",
+                    (b, v) -> b.readHeaderTimeout = Flags.duration(v))
+            .add("read-timeout", "duration", GoDuration.format(DEFAULTS.readTimeout),
+                    "a whole request, head and body, must arrive within this time of its first byte; 0 disables",
+                    (b, v) -> b.readTimeout = Flags.duration(v))
+            .add("write-timeout", "duration", GoDuration.format(DEFAULTS.writeTimeout),
+                    "a client that does not read its responses for this long is closed; 0 disables",
+                    (b, v) -> b.writeTimeout = Flags.duration(v))
+            .add("idle-timeout", "duration", GoDuration.format(DEFAULTS.idleTimeout),
+                    "a keep-alive connection with no request for this long is closed; 0 disables",
+                    (b, v) -> b.idleTimeout = Flags.duration(v))
+            .add("max-request-line-bytes", "int", Integer.toString(DEFAULTS.maxRequestLineBytes),
+                    "longest request line accepted; a longer one gets 414 and the connection is closed",
+                    (b, v) -> b.maxRequestLineBytes = atLeast(Flags.positive(v), 64))
+            .add("max-header-bytes", "int", Integer.toString(DEFAULTS.maxHeaderBytes),
+                    "largest request headers accepted; larger get 431 and the connection is closed",
+                    (b, v) -> b.maxHeaderBytes = atLeast(Flags.positive(v), 64))
+            .add("max-connections", "int", Integer.toString(DEFAULTS.maxConnections),
+                    "open connections allowed on the traffic port; past it new ones are closed at once",
+                    (b, v) -> b.maxConnections = Flags.positive(v))
+            .add("transport", "name", DEFAULTS.transport.flagValue(),
+                    "auto (epoll when available, else nio), epoll, nio or io_uring",
+                    (b, v) -> b.transport = Transport.fromFlag(v))
+            .add("io-threads", "int", Integer.toString(DEFAULTS.ioThreads),
+                    "event-loop threads; 0 means one per CPU available to the process",
+                    (b, v) -> b.ioThreads = nonNegative(v));
+
+    private static int atLeast(int value, int minimum) {
+        if (value < minimum) {
+            throw new IllegalArgumentException("must be at least " + minimum);
+        }
+        return value;
+    }
+
+    private static int nonNegative(String value) {
+        int number = Flags.integer(value);
+        if (number < 0) {
+            throw new IllegalArgumentException("must not be negative");
+        }
+        return number;
+    }
+
+    private static String bindAddress(String value) {
+        String address = value.trim();
+        if (address.startsWith("[") && address.endsWith("]")) {
+            address = address.substring(1, address.length() - 1);
+        }
+        // Only literal addresses: resolving a host name would block start-up on DNS.
+        if (!address.isEmpty() && !io.netty.util.NetUtil.isValidIpV4Address(address)
+                && !io.netty.util.NetUtil.isValidIpV6Address(address)) {
+            throw new IllegalArgumentException("must be an IPv4 or IPv6 address, or empty for all addresses");
+        }
+        return address;
+    }
+
+    /** Mutable while flags are applied; frozen into the record by {@link #build()}. */
+    static final class Builder {
+        int port;
+        int svcPort;
+        Duration shutdownTimeout;
+        String bindAddress;
+        Duration readHeaderTimeout;
+        Duration readTimeout;
+        Duration writeTimeout;
+        Duration idleTimeout;
+        int maxRequestLineBytes;
+        int maxHeaderBytes;
+        int maxConnections;
+        Transport transport;
+        int ioThreads;
+
+        Builder(BackendConfig from) {
+            port = from.port;
+            svcPort = from.svcPort;
+            shutdownTimeout = from.shutdownTimeout;
+            bindAddress = from.bindAddress;
+            readHeaderTimeout = from.readHeaderTimeout;
+            readTimeout = from.readTimeout;
+            writeTimeout = from.writeTimeout;
+            idleTimeout = from.idleTimeout;
+            maxRequestLineBytes = from.maxRequestLineBytes;
+            maxHeaderBytes = from.maxHeaderBytes;
+            maxConnections = from.maxConnections;
+            transport = from.transport;
+            ioThreads = from.ioThreads;
+        }
+
+        BackendConfig build() {
+            if (port != 0 && port == svcPort) {
+                throw new Flags.InvalidFlagException("invalid value \"" + port
+                        + "\" for flag --svc-port: must differ from --port");
+            }
+            return new BackendConfig(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout,
+                    writeTimeout, idleTimeout, maxRequestLineBytes, maxHeaderBytes, maxConnections, transport,
+                    ioThreads);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package ai.echo.defaultbackend;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The four timeouts of 1.5, for one connection, and the graceful close of idle connections on shutdown.
+ * First in the pipeline, so it sees a request's first byte before the decoder does.
+ *
+ * <ul>
+ *   <li>a new connection must send a complete request head within the read-header timeout;</li>
+ *   <li>once a request's first byte arrives, its head must be complete within the read-header timeout and
+ *       the whole request within the read timeout;</li>
+ *   <li>between requests, a keep-alive connection may stay idle for the idle timeout;</li>
+ *   <li>a client that stops reading its responses (the outbound buffer stays over its high-water mark) is
+ *       closed after the write timeout.</li>
+ * </ul>
+ * Expired connections are closed without a response, as 1.5 does.
+ *
+ * <p>One timer per connection at most, and no new timer per request: a transition only moves the deadline,
+ * and the timer re-arms itself for the remaining time when it fires early (the {@code IdleStateHandler}
+ * technique). All methods run on the channel's event loop.
+ */
+final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
+
+    /** Fired down the pipeline of every connection when the server starts draining. */
+    static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN";
+        }
+    };
+
+    private enum Phase {
+        NEW,
+        IDLE,
+        HEAD,
+        BODY
+    }
+
+    private final long readHeaderNanos;
+    private final long readNanos;
+    private final long writeNanos;
+    private final long idleNanos;
+    private final Runnable onTimeout;
+
+    private ChannelHandlerContext ctx;
+    private Phase phase = Phase.NEW;
+    private long phaseStart;
+    private long writeBlockedSince;
+    private ScheduledFuture<?> timer;
+    private long timerAt;
+
+    ConnectionGuard(BackendConfig config, Runnable onTimeout) {
+        this.readHeaderNanos = nanos(config.readHeaderTimeout());
+        this.readNanos = nanos(config.readTimeout());
+        this.writeNanos = nanos(config.writeTimeout());
+        // As in Go's http.Server: without an idle timeout, the read timeout bounds the wait between requests.
+        this.idleNanos = config.idleTimeout().isZero() ? readNanos : nanos(config.idleTimeout());
+        this.onTimeout = onTimeout;
+    }
+
+    private static long nanos(Duration duration) {
+        return duration.isZero() ? 0 : duration.toNanos();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            start();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        start();
+        ctx.fireChannelActive();
+    }
+
+    private void start() {
+        if (phaseStart == 0) {
+            phaseStart = System.nanoTime();
+            rearm();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (phase == Phase.IDLE || phase == Phase.NEW) {
+            // The first byte of a request: from now on its head and whole-request deadlines run.
+            enter(Phase.HEAD, phase == Phase.NEW ? phaseStart : System.nanoTime());
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** The decoder has produced a request head. */
+    void headReceived() {
+        if (phase != Phase.BODY) {
+            phase = Phase.BODY;
+            rearm();
+        }
+    }
+
+    /** A request has been read to its end and answered; the connection waits for the next one. */
+    void requestComplete() {
+        enter(Phase.IDLE, System.nanoTime());
+    }
+
+    /** True while no request is being read: the connection can be closed without losing anything. */
+    boolean isIdle() {
+        return (phase == Phase.IDLE || phase == Phase.NEW) && writeBlockedSince == 0;
+    }
+
+    private void enter(Phase next, long start) {
+        phase = next;
+        phaseStart = start;
+        rearm();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writeBlockedSince = ctx.channel().isWritable() ? 0 : System.nanoTime();
+        rearm();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN && isIdle()) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    /** The time at which the connection expires in its current state, or {@link Long#MAX_VALUE} for never. */
+    private long deadline() {
+        long deadline = Long.MAX_VALUE;
+        switch (phase) {
+            case NEW:
+            case HEAD:
+                deadline = earliest(deadline, phaseStart, readHeaderNanos);
+                deadline = earliest(deadline, phaseStart, readNanos);
+                break;
+            case BODY:
+                deadline = earliest(deadline, phaseStart, readNanos);
+                break;
+            case IDLE:
+                deadline = earliest(deadline, phaseStart, idleNanos);
+                break;
+            default:
+                break;
+        }
+        if (writeBlockedSince != 0) {
+            deadline = earliest(deadline, writeBlockedSince, writeNanos);
+        }
+        return deadline;
+    }
+
+    private static long earliest(long deadline, long start, long timeout) {
+        return timeout == 0 ? deadline : Math.min(deadline, start + timeout);
+    }
+
+    private void rearm() {
+        long deadline = deadline();
+        if (deadline == Long.MAX_VALUE || ctx == null) {
+            return;
+        }
+        if (timer != null) {
+            if (timerAt - deadline <= 0) {
+                return; // fires no later than needed; run() re-arms for what is left
+            }
+            timer.cancel(false);
+        }
+        schedule(deadline);
+    }
+
+    private void schedule(long deadline) {
+        timerAt = deadline;
+        timer = ctx.executor().schedule(this, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void run() {
+        timer = null;
+        if (!ctx.channel().isOpen()) {
+            return;
+        }
+        long deadline = deadline();
+        if (deadline == Long.MAX_VALUE) {
+            return;
+        }
+        if (System.nanoTime() - deadline >= 0) {
+            onTimeout.run();
+            ctx.close();
+        } else {
+            schedule(deadline);
+        }
+    }
+}

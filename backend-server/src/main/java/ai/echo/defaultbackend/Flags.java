@@ -1,0 +1,176 @@
+package ai.echo.defaultbackend;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * Command-line flags the way Go's {@code flag} package reads them, because 1.5 was a Go program and the
+ * ingress-nginx chart renders {@code --key=value}: {@code -x v}, {@code --x v}, {@code -x=v} and
+ * {@code --x=v} are all accepted. Each flag also has an environment variable, its name in upper case with
+ * {@code _} for {@code -}; a flag on the command line wins over its variable.
+ *
+ * @param <B> the mutable builder each flag writes its value into
+ */
+final class Flags<B> {
+
+    /** A flag or environment variable that is unknown or has a value that cannot be used. */
+    static final class InvalidFlagException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        InvalidFlagException(String message) {
+            super(message);
+        }
+    }
+
+    /** One flag: its name without dashes, what {@code --help} says of it, and how its value is applied. */
+    record Flag<B>(String name, String valueName, String defaultValue, String description,
+                   BiConsumer<B, String> apply) {
+
+        /** A switch, like Go's boolean flags: {@code --x} alone means true, {@code --x=false} turns it off. */
+        boolean isSwitch() {
+            return valueName == null;
+        }
+
+        String envName() {
+            return name.toUpperCase(Locale.ROOT).replace('-', '_');
+        }
+    }
+
+    private final Map<String, Flag<B>> flags = new LinkedHashMap<>();
+
+    Flags<B> add(String name, String valueName, String defaultValue, String description, BiConsumer<B, String> apply) {
+        flags.put(name, new Flag<>(name, valueName, defaultValue, description, apply));
+        return this;
+    }
+
+    /** A boolean flag; its apply function receives {@code true} or {@code false}, other values are refused. */
+    Flags<B> addSwitch(String name, boolean defaultValue, String description, BiConsumer<B, Boolean> apply) {
+        flags.put(name, new Flag<>(name, null, Boolean.toString(defaultValue), description,
+                (builder, value) -> apply.accept(builder, bool(value))));
+        return this;
+    }
+
+    List<Flag<B>> all() {
+        return List.copyOf(flags.values());
+    }
+
+    /**
+     * Applies the environment first, then the command line, so that flags win.
+     *
+     * @return the arguments that were not flags, in order
+     * @throws InvalidFlagException naming the flag or variable at fault
+     */
+    List<String> apply(B builder, List<String> args, Map<String, String> env) {
+        for (Flag<B> flag : flags.values()) {
+            String value = env.get(flag.envName());
+            if (value != null) {
+                applyOne(builder, flag, value, "environment variable " + flag.envName());
+            }
+        }
+        List<String> positional = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.equals("--")) {
+                positional.addAll(args.subList(i + 1, args.size()));
+                break;
+            }
+            if (!arg.startsWith("-") || arg.equals("-")) {
+                positional.add(arg);
+                continue;
+            }
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+            int eq = body.indexOf('=');
+            String name = eq < 0 ? body : body.substring(0, eq);
+            Flag<B> flag = flags.get(name);
+            if (flag == null || name.isEmpty()) {
+                throw new InvalidFlagException("unknown flag: " + quote("--" + name));
+            }
+            String value;
+            if (eq >= 0) {
+                value = body.substring(eq + 1);
+            } else if (flag.isSwitch()) {
+                value = "true";
+            } else if (i + 1 < args.size()) {
+                value = args.get(++i);
+            } else {
+                throw new InvalidFlagException("flag needs a value: --" + name);
+            }
+            applyOne(builder, flag, value, "flag --" + name);
+        }
+        return positional;
+    }
+
+    private static <B> void applyOne(B builder, Flag<B> flag, String value, String source) {
+        try {
+            flag.apply().accept(builder, value);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidFlagException("invalid value " + quote(value) + " for " + source + ": " + e.getMessage());
+        }
+    }
+
+    /** Renders untrusted text on one line: quoted, with control and non-ASCII characters escaped. */
+    static String quote(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length() && i < 200; i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c < 0x20 || c >= 0x7f) {
+                out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        if (text.length() > 200) {
+            out.append("...");
+        }
+        return out.append('"').toString();
+    }
+
+    static boolean bool(String value) {
+        switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "1":
+            case "t":
+            case "true":
+                return true;
+            case "0":
+            case "f":
+            case "false":
+                return false;
+            default:
+                throw new IllegalArgumentException("must be true or false");
+        }
+    }
+
+    static int port(String value) {
+        int port = integer(value);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("must be a port number from 0 to 65535");
+        }
+        return port;
+    }
+
+    static int positive(String value) {
+        int number = integer(value);
+        if (number <= 0) {
+            throw new IllegalArgumentException("must be a positive number");
+        }
+        return number;
+    }
+
+    static int integer(String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a number");
+        }
+    }
+
+    static java.time.Duration duration(String value) {
+        return GoDuration.parse(value.trim());
+    }
+}

@@ -1,0 +1,103 @@
+package ai.echo.defaultbackend;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * The command line: {@code backend-server [flags]} runs the server until SIGTERM or SIGINT;
+ * {@code backend-server healthcheck [flags]} checks a running one.
+ *
+ * <p>Exit codes as 1.5: 0 after a graceful stop, 1 when a port cannot be bound (or the transport asked for
+ * cannot load), 2 for an unknown or malformed flag.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(Arrays.asList(args), System.getenv(), System.out, System.err));
+    }
+
+    static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+        if (!args.isEmpty() && args.get(0).equals("healthcheck")) {
+            return HealthCheck.run(args.subList(1, args.size()), env, out, err);
+        }
+        BackendConfig.Command command;
+        try {
+            command = BackendConfig.parse(args, env);
+        } catch (Flags.InvalidFlagException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        if (command instanceof BackendConfig.Help) {
+            out.print(BackendConfig.usage());
+            return 0;
+        }
+        if (command instanceof BackendConfig.Version) {
+            out.println(BuildInfo.NAME + " " + BuildInfo.VERSION);
+            return 0;
+        }
+        return serve(((BackendConfig.Run) command).config(), out, err);
+    }
+
+    private static int serve(BackendConfig config, PrintStream out, PrintStream err) {
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
+        // Our own handlers, not shutdown hooks: a JVM that exits from a hook after SIGTERM reports 143,
+        // and 1.5 exits 0 after draining. A second signal ends the process at once.
+        SignalHandler handler = signal -> {
+            if (stopping.getAndSet(true)) {
+                Runtime.getRuntime().halt(1);
+            }
+            stopRequested.countDown();
+        };
+        Signal.handle(new Signal("TERM"), handler);
+        Signal.handle(new Signal("INT"), handler);
+
+        BackendServer server;
+        try {
+            server = BackendServer.start(config);
+        } catch (BackendServer.BindFailedException | Transport.UnavailableException e) {
+            err.println(e.getMessage());
+            return 1;
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        log.info("{} {} started: transport {}, traffic port {}, service port {}, {}, {} io threads, JVM {} ({})",
+                BuildInfo.NAME, BuildInfo.VERSION, server.transport().flagValue(), server.port(), server.svcPort(),
+                config.bindAddress().isEmpty() ? "all addresses" : "address " + config.bindAddress(),
+                server.ioThreads(), Runtime.version(), System.getProperty("java.vm.vendor"));
+
+        awaitUninterruptibly(stopRequested);
+        out.println("stopping http server...");
+        out.flush();
+        if (!server.drain(config.shutdownTimeout())) {
+            log.warn("shutdown timeout of {} reached; remaining connections were closed",
+                    GoDuration.format(config.shutdownTimeout()));
+        }
+        return 0;
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package ai.echo.defaultbackend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * Every response the server sends, pre-encoded byte for byte as 1.5 sends them: status line, {@code Date},
+ * {@code Content-Length}, {@code Content-Type}, then {@code Connection} when there is one to say, in Go's
+ * order, and no {@code Server}. Only the {@code Date} changes, once a second, so each event-loop thread keeps
+ * the encoded responses of the current second and hands out duplicates of them: answering a request
+ * allocates no buffer and encodes nothing.
+ */
+final class Responses {
+
+    /** The fixed answers: status, reason phrase and body. */
+    enum Kind {
+        OK(200, "OK", "ok"),
+        NOT_FOUND(404, "Not Found", "default backend - 404"),
+        BAD_REQUEST(400, "Bad Request", "400 Bad Request"),
+        URI_TOO_LONG(414, "URI Too Long", "414 URI Too Long"),
+        HEADERS_TOO_LARGE(431, "Request Header Fields Too Large", "431 Request Header Fields Too Large");
+
+        final int status;
+        final String reason;
+        final String body;
+
+        Kind(int status, String reason, String body) {
+            this.status = status;
+            this.reason = reason;
+            this.body = body;
+        }
+    }
+
+    /** What the response says of the connection. */
+    enum Connection {
+        /** Nothing: the protocol's default applies (HTTP/1.1 keeps the connection, HTTP/1.0 closes it). */
+        DEFAULT(""),
+        CLOSE("Connection: close\r\n"),
+        /** Only for an HTTP/1.0 client that asked for keep-alive. */
+        KEEP_ALIVE("Connection: keep-alive\r\n");
+
+        final String header;
+
+        Connection(String header) {
+            this.header = header;
+        }
+    }
+
+    private static final DateTimeFormatter HTTP_DATE =
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+    private static final int VARIANTS = Kind.values().length * 2 * Connection.values().length * 2;
+
+    /** Status line up to and including {@code "Date: "}, per variant. */
+    private final byte[][] heads = new byte[VARIANTS][];
+    /** Everything after the date value, per variant. */
+    private final byte[][] tails = new byte[VARIANTS][];
+
+    private final FastThreadLocal<SecondCache> caches = new FastThreadLocal<>() {
+        @Override
+        protected SecondCache initialValue() {
+            return new SecondCache();
+        }
+
+        @Override
+        protected void onRemoval(SecondCache cache) {
+            cache.clear();
+        }
+    };
+
+    Responses() {
+        for (Kind kind : Kind.values()) {
+            for (int http10 = 0; http10 < 2; http10++) {
+                for (Connection connection : Connection.values()) {
+                    for (int head = 0; head < 2; head++) {
+                        int index = index(kind, http10 == 1, connection, head == 1);
+                        heads[index] = ascii((http10 == 1 ? "HTTP/1.0 " : "HTTP/1.1 ") + kind.status + " "
+                                + kind.reason + "\r\nDate: ");
+                        tails[index] = ascii("\r\nContent-Length: " + kind.body.length()
+                                + "\r\nContent-Type: text/plain; charset=utf-8\r\n" + connection.header + "\r\n"
+                                + (head == 1 ? "" : kind.body));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The complete response, as a buffer the caller owns (and must write or release).
+     *
+     * @param head true for a HEAD request: same headers, including Content-Length, and no body
+     */
+    ByteBuf get(Kind kind, boolean http10, Connection connection, boolean head) {
+        return caches.get().get(this, index(kind, http10, connection, head), System.currentTimeMillis() / 1000);
+    }
+
+    private static int index(Kind kind, boolean http10, Connection connection, boolean head) {
+        return ((kind.ordinal() * 2 + (http10 ? 1 : 0)) * Connection.values().length + connection.ordinal()) * 2
+                + (head ? 1 : 0);
+    }
+
+    static String httpDate(long epochSecond) {
+        return HTTP_DATE.format(Instant.ofEpochSecond(epochSecond));
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** One thread's responses for one second. Used only by its own thread. */
+    private static final class SecondCache {
+        private final ByteBuf[] encoded = new ByteBuf[VARIANTS];
+        private long second = Long.MIN_VALUE;
+        private byte[] date;
+
+        ByteBuf get(Responses responses, int index, long now) {
+            if (now != second) {
+                clear();
+                second = now;
+                date = ascii(httpDate(now));
+            }
+            ByteBuf buf = encoded[index];
+            if (buf == null) {
+                byte[] head = responses.heads[index];
+                byte[] tail = responses.tails[index];
+                buf = Unpooled.directBuffer(head.length + date.length + tail.length)
+                        .writeBytes(head).writeBytes(date).writeBytes(tail);
+                encoded[index] = buf;
+            }
+            return buf.retainedDuplicate();
+        }
+
+        void clear() {
+            for (int i = 0; i < encoded.length; i++) {
+                if (encoded[i] != null) {
+                    encoded[i].release();
+                    encoded[i] = null;
+                }
+            }
+        }
+    }
+}
