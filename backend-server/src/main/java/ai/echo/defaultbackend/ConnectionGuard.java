@@ -2,6 +2,7 @@ package ai.echo.defaultbackend;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.Ticker;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +49,12 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
     private final Runnable onTimeout;
 
     private ChannelHandlerContext ctx;
+    /** The event loop's clock, so that tests on an EmbeddedChannel can move time. */
+    private Ticker ticker;
     private Phase phase = Phase.NEW;
+    private boolean started;
     private long phaseStart;
+    private boolean writeBlocked;
     private long writeBlockedSince;
     private ScheduledFuture<?> timer;
     private long timerAt;
@@ -70,6 +75,7 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.ticker = ctx.executor().ticker();
         if (ctx.channel().isActive()) {
             start();
         }
@@ -82,8 +88,9 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
     }
 
     private void start() {
-        if (phaseStart == 0) {
-            phaseStart = System.nanoTime();
+        if (!started) {
+            started = true;
+            phaseStart = ticker.nanoTime();
             rearm();
         }
     }
@@ -92,7 +99,7 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (phase == Phase.IDLE || phase == Phase.NEW) {
             // The first byte of a request: from now on its head and whole-request deadlines run.
-            enter(Phase.HEAD, phase == Phase.NEW ? phaseStart : System.nanoTime());
+            enter(Phase.HEAD, phase == Phase.NEW ? phaseStart : ticker.nanoTime());
         }
         ctx.fireChannelRead(msg);
     }
@@ -107,12 +114,12 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
 
     /** A request has been read to its end and answered; the connection waits for the next one. */
     void requestComplete() {
-        enter(Phase.IDLE, System.nanoTime());
+        enter(Phase.IDLE, ticker.nanoTime());
     }
 
     /** True while no request is being read: the connection can be closed without losing anything. */
     boolean isIdle() {
-        return (phase == Phase.IDLE || phase == Phase.NEW) && writeBlockedSince == 0;
+        return (phase == Phase.IDLE || phase == Phase.NEW) && !writeBlocked;
     }
 
     private void enter(Phase next, long start) {
@@ -123,7 +130,8 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        writeBlockedSince = ctx.channel().isWritable() ? 0 : System.nanoTime();
+        writeBlocked = !ctx.channel().isWritable();
+        writeBlockedSince = ticker.nanoTime();
         rearm();
         ctx.fireChannelWritabilityChanged();
     }
@@ -173,7 +181,7 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
             default:
                 break;
         }
-        if (writeBlockedSince != 0) {
+        if (writeBlocked) {
             deadline = earliest(deadline, writeBlockedSince, writeNanos);
         }
         return deadline;
@@ -199,7 +207,7 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
 
     private void schedule(long deadline) {
         timerAt = deadline;
-        timer = ctx.executor().schedule(this, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        timer = ctx.executor().schedule(this, Math.max(0, deadline - ticker.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -212,7 +220,7 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
         if (deadline == Long.MAX_VALUE) {
             return;
         }
-        if (System.nanoTime() - deadline >= 0) {
+        if (ticker.nanoTime() - deadline >= 0) {
             onTimeout.run();
             ctx.close();
         } else {

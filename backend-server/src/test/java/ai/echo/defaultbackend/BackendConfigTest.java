@@ -1,0 +1,129 @@
+package ai.echo.defaultbackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class BackendConfigTest {
+
+    private static BackendConfig parse(Map<String, String> env, String... args) {
+        BackendConfig.Command command = BackendConfig.parse(List.of(args), env);
+        assertThat(command).isInstanceOf(BackendConfig.Run.class);
+        return ((BackendConfig.Run) command).config();
+    }
+
+    @Test
+    void defaultsAreThoseOf15() {
+        BackendConfig config = parse(Map.of());
+        assertThat(config).isEqualTo(BackendConfig.DEFAULTS);
+        assertThat(config.port()).isEqualTo(8080);
+        assertThat(config.svcPort()).isEqualTo(10254);
+        assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(List.of(config.readHeaderTimeout(), config.readTimeout(), config.writeTimeout(),
+                config.idleTimeout())).containsOnly(Duration.ofSeconds(10));
+        assertThat(config.transport()).isEqualTo(Transport.AUTO);
+        assertThat(config.bindAddress()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-port 9090", "--port 9090", "-port=9090", "--port=9090"})
+    void acceptsTheFourSpellingsOfGoFlags(String spelling) {
+        assertThat(parse(Map.of(), spelling.split(" ")).port()).isEqualTo(9090);
+    }
+
+    @Test
+    void everyFlagHasAnEnvironmentVariableAndTheFlagWins() {
+        Map<String, String> env = Map.of("PORT", "7000", "SVC_PORT", "7001", "TIMEOUT", "30s",
+                "READ_HEADER_TIMEOUT", "1s", "MAX_CONNECTIONS", "5", "TRANSPORT", "nio", "BIND_ADDRESS", "::1");
+        BackendConfig fromEnv = parse(env);
+        assertThat(fromEnv.port()).isEqualTo(7000);
+        assertThat(fromEnv.svcPort()).isEqualTo(7001);
+        assertThat(fromEnv.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(fromEnv.readHeaderTimeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(fromEnv.maxConnections()).isEqualTo(5);
+        assertThat(fromEnv.transport()).isEqualTo(Transport.NIO);
+        assertThat(fromEnv.bindAddress()).isEqualTo("::1");
+        assertThat(parse(env, "--port=7100", "--transport", "epoll").port()).isEqualTo(7100);
+        assertThat(parse(env, "--port=7100", "--transport", "epoll").transport()).isEqualTo(Transport.EPOLL);
+    }
+
+    @Test
+    void helpAndVersionAreCommands() {
+        assertThat(BackendConfig.parse(List.of("--help"), Map.of())).isInstanceOf(BackendConfig.Help.class);
+        assertThat(BackendConfig.parse(List.of("-h"), Map.of())).isInstanceOf(BackendConfig.Help.class);
+        assertThat(BackendConfig.parse(List.of("--version"), Map.of())).isInstanceOf(BackendConfig.Version.class);
+        assertThat(BackendConfig.usage()).contains("--port", "--svc-port", "--timeout", "PORT", "SVC_PORT", "TIMEOUT",
+                "--read-header-timeout", "--max-connections", "--transport", "io_uring");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--nope=1|unknown flag: \"--nope\"",
+            "--port=abc|invalid value \"abc\" for flag --port: not a number",
+            "--port=70000|invalid value \"70000\" for flag --port: must be a port number from 0 to 65535",
+            "--timeout=5|invalid value \"5\" for flag --timeout: missing unit (such as 500ms, 5s, 1m)",
+            "--timeout=5x|invalid value \"5x\" for flag --timeout: unknown unit \"x\" (use ns, us, ms, s, m or h)",
+            "--idle-timeout=-1s|invalid value \"-1s\" for flag --idle-timeout: not a Go duration (such as 500ms, 5s, 1m)",
+            "--transport=kqueue|invalid value \"kqueue\" for flag --transport: must be one of auto, epoll, nio, io_uring",
+            "--bind-address=localhost|invalid value \"localhost\" for flag --bind-address: must be an IPv4 or IPv6 address, or empty for all addresses",
+            "--max-connections=0|invalid value \"0\" for flag --max-connections: must be a positive number",
+            "--port|flag needs a value: --port",
+            "stray|unexpected argument: \"stray\"",
+            "--port=\u001b[31m|invalid value \"\\u001b[31m\" for flag --port: not a number",
+    })
+    void badFlagsAreNamedInOneLine(String arg, String message) {
+        assertThatThrownBy(() -> BackendConfig.parse(List.of(arg), Map.of()))
+                .isInstanceOf(Flags.InvalidFlagException.class)
+                .hasMessage(message);
+    }
+
+    @Test
+    void badEnvironmentVariablesAreNamed() {
+        assertThatThrownBy(() -> BackendConfig.parse(List.of(), Map.of("SVC_PORT", "tcp://10.0.0.1:80")))
+                .hasMessage("invalid value \"tcp://10.0.0.1:80\" for environment variable SVC_PORT: not a number");
+    }
+
+    @Test
+    void thePortsMustDiffer() {
+        assertThatThrownBy(() -> BackendConfig.parse(List.of("--port=9000", "--svc-port=9000"), Map.of()))
+                .hasMessageContaining("--svc-port");
+    }
+
+    @ParameterizedTest(name = "{0} = {1} ns")
+    @CsvSource({
+            "0, 0",
+            "1ns, 1",
+            "1us, 1000",
+            "1\u00b5s, 1000",
+            "500ms, 500000000",
+            "5s, 5000000000",
+            "1.5s, 1500000000",
+            ".5s, 500000000",
+            "1m, 60000000000",
+            "1m30s, 90000000000",
+            "2h45m, 9900000000000",
+    })
+    void readsGoDurations(String text, long nanos) {
+        assertThat(GoDuration.parse(text)).isEqualTo(Duration.ofNanos(nanos));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "s", "1", "1.2.3s", "1d", "-5s", "5 s", "1m-3s"})
+    void refusesWhatGoRefuses(String text) {
+        assertThatThrownBy(() -> GoDuration.parse(text)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0s, 0", "500ms, 500000000", "5s, 5000000000", "1m30s, 90000000000", "2h0m5s, 7205000000000"})
+    void formatsDurationsSoTheyParseBack(String text, long nanos) {
+        assertThat(GoDuration.format(Duration.ofNanos(nanos))).isEqualTo(text);
+        assertThat(GoDuration.parse(text)).isEqualTo(Duration.ofNanos(nanos));
+    }
+}

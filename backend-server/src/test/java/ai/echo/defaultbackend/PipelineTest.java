@@ -1,0 +1,383 @@
+package ai.echo.defaultbackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The whole pipeline, as {@link BackendInitializer} builds it, on an {@link EmbeddedChannel}: raw request
+ * bytes in, raw response bytes out, compared byte for byte with what 1.5 sends.
+ */
+class PipelineTest {
+
+    private static final Pattern DATE = Pattern.compile("\r\nDate: ([A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} "
+            + "\\d{2}:\\d{2}:\\d{2} GMT)\r\n");
+
+    private EmbeddedChannel channel;
+
+    @AfterEach
+    void releaseEverything() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    private EmbeddedChannel open(BackendConfig config) {
+        ServerState state = new ServerState();
+        BackendInitializer initializer = new BackendInitializer(config, new Responses(), state,
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE);
+        channel = new EmbeddedChannel();
+        channel.freezeTime();
+        channel.pipeline().addLast(initializer);
+        return channel;
+    }
+
+    private EmbeddedChannel open() {
+        return open(BackendConfig.DEFAULTS);
+    }
+
+    /** Sends bytes the way a socket read delivers them: in a buffer from the channel's (leak-tracked) allocator. */
+    private static void send(EmbeddedChannel channel, String request) {
+        byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
+        channel.writeInbound(channel.alloc().buffer(bytes.length).writeBytes(bytes));
+    }
+
+    /** Everything written so far, with each Date value replaced by {@code <date>} after checking it. */
+    private static String received(EmbeddedChannel channel) {
+        StringBuilder out = new StringBuilder();
+        ByteBuf buf;
+        while ((buf = channel.readOutbound()) != null) {
+            out.append(buf.toString(StandardCharsets.ISO_8859_1));
+            buf.release();
+        }
+        Matcher dates = DATE.matcher(out);
+        StringBuilder normalised = new StringBuilder();
+        while (dates.find()) {
+            assertThat(dates.group(1)).isIn(Responses.httpDate(System.currentTimeMillis() / 1000),
+                    Responses.httpDate(System.currentTimeMillis() / 1000 - 1));
+            dates.appendReplacement(normalised, "\r\nDate: <date>\r\n");
+        }
+        dates.appendTail(normalised);
+        return normalised.toString();
+    }
+
+    private static String response(String statusLine, String body, String connection, boolean head) {
+        return statusLine + "\r\nDate: <date>\r\nContent-Length: " + body.length()
+                + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                + (connection == null ? "" : "Connection: " + connection + "\r\n") + "\r\n" + (head ? "" : body);
+    }
+
+    private static final String NOT_FOUND = response("HTTP/1.1 404 Not Found", "default backend - 404", null, false);
+    private static final String OK = response("HTTP/1.1 200 OK", "ok", null, false);
+    private static final String BAD_REQUEST = response("HTTP/1.1 400 Bad Request", "400 Bad Request", "close", false);
+
+    @ParameterizedTest(name = "{0} {1} -> {2}")
+    @CsvSource({
+            "GET, /healthz, 200",
+            "GET, /healthz?verbose=1&x=2, 200",
+            "POST, /healthz, 200",
+            "DELETE, /healthz, 200",
+            "GET, http://example.com/healthz, 200",
+            "GET, http://example.com/healthz?q, 200",
+            "GET, /, 404",
+            "GET, /x?q=1, 404",
+            "GET, /healthz/, 404",
+            "GET, /healthzz, 404",
+            "GET, /HEALTHZ, 404",
+            "GET, /metrics, 404",
+            "GET, /a/../b, 404",
+            "GET, //x, 404",
+            "GET, /a/../healthz, 404",
+            "OPTIONS, *, 404",
+            "PUT, /anything, 404",
+            "PATCH, /x, 404",
+            "BREW, /coffee, 404",
+            "GET, http://example.com, 404",
+    })
+    void answersEveryPathAndMethodAsTheContractSays(String method, String target, int status) {
+        EmbeddedChannel channel = open();
+        send(channel, method + " " + target + " HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(status == 200 ? OK : NOT_FOUND);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void headGetsTheSameHeadersIncludingContentLengthAndNoBody() {
+        EmbeddedChannel channel = open();
+        send(channel, "HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\nHEAD /nope HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 200 OK", "ok", null, true)
+                + response("HTTP/1.1 404 Not Found", "default backend - 404", null, true));
+    }
+
+    @Test
+    void http10IsAnsweredAs10AndClosed() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET / HTTP/1.0\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.0 404 Not Found", "default backend - 404", null,
+                false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void http10KeepAliveIsKeptAndSaidSo() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.0 200 OK", "ok", "keep-alive", false));
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void connectionCloseIsEchoedAndTheConnectionClosed() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
+                false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() {
+        EmbeddedChannel channel = open();
+        StringBuilder requests = new StringBuilder();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 150; i++) {
+            boolean health = i % 3 == 0;
+            requests.append("GET ").append(health ? "/healthz" : "/r" + i).append(" HTTP/1.1\r\nHost: a\r\n\r\n");
+            expected.append(health ? OK : NOT_FOUND);
+        }
+        send(channel, requests.toString());
+        assertThat(received(channel)).isEqualTo(expected.toString());
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void requestsSplitAcrossReadsAreReassembled() {
+        EmbeddedChannel channel = open();
+        String request = "GET /healthz HTTP/1.1\r\nHost: a\r\nUser-Agent: t\r\n\r\n";
+        for (char c : request.toCharArray()) {
+            send(channel, String.valueOf(c));
+        }
+        assertThat(received(channel)).isEqualTo(OK);
+    }
+
+    @Test
+    void bodiesAreDiscardedAndTheConnectionStaysUsable() {
+        EmbeddedChannel channel = open();
+        send(channel, "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 100; i++) {
+            send(channel, "400\r\n" + "x".repeat(0x400) + "\r\n");
+        }
+        assertThat(received(channel)).as("answered only once the body has ended").isEmpty();
+        send(channel, "0\r\n\r\nPUT /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+        assertThat(received(channel)).isEqualTo(NOT_FOUND + OK);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void expectContinueGetsTheFinalAnswerAtOnceAndNoContinue() {
+        EmbeddedChannel channel = open();
+        send(channel, "PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
+                false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET / HTTP/1.1\r\n\r\n",                                                   // no Host in 1.1
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",                             // two Hosts
+            "GARBAGE\r\n\r\n",                                                          // no request line
+            "GET /\r\n\r\n",                                                            // HTTP/0.9
+            "GET / HTTP/2.0\r\nHost: a\r\n\r\n",                                        // not HTTP/1.x
+            "GET / FOO/1.1\r\nHost: a\r\n\r\n",                                         // not HTTP
+            "G(T / HTTP/1.1\r\nHost: a\r\n\r\n",                                        // bad method
+            "GET /a\u0001b HTTP/1.1\r\nHost: a\r\n\r\n",                                // control char in target
+            "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n",                               // non-ASCII target
+            "GET / HTTP/1.1\r\nHo st: a\r\n\r\n",                                       // space in header name
+            "GET / HTTP/1.1\r\nHost: a\r\nX(: y\r\n\r\n",                               // bad header name
+            "GET / HTTP/1.1\r\nHost: a\r\nX: a\u0000b\r\n\r\n",                         // NUL in value
+            "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n",                     // obs-fold
+            "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tfolded\r\n\r\n",                    // obs-fold, tab
+            "GET / HTTP/1.1\r\n Host: a\r\n\r\n",                                       // whitespace before first
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",   // bad chunk size
+    })
+    void malformedRequestsGet400AndTheConnectionIsClosed(String request) {
+        EmbeddedChannel channel = open();
+        send(channel, request + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void foldingIsFoundWhenTheHeadArrivesInPieces() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET / HTTP/1.1\r\n");
+        send(channel, "Host: a\r\nX: a\r\n");
+        send(channel, " continued\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void blankLinesBeforeARequestAreTolerated() {
+        EmbeddedChannel channel = open();
+        send(channel, "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+    }
+
+    @Test
+    void aBodyThatLooksLikeFoldingIsNotMistakenForIt() {
+        EmbeddedChannel channel = open();
+        send(channel, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n\n x\n \nGET /healthz HTTP/1.1\r\n"
+                + "Host: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(NOT_FOUND + OK);
+    }
+
+    @Test
+    void anOverlongRequestLineGets414() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /" + "a".repeat(BackendConfig.DEFAULTS.maxRequestLineBytes()) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 414 URI Too Long", "414 URI Too Long", "close",
+                false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void overlongHeadersGet431() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(BackendConfig.DEFAULTS.maxHeaderBytes())
+                + "\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 431 Request Header Fields Too Large",
+                "431 Request Header Fields Too Large", "close", false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void nothingTheClientSendsIsReflected() {
+        EmbeddedChannel channel = open();
+        String marker = "zq<script>alert(1)</script>";
+        send(channel, "GET /" + marker.replace('<', '_').replace('>', '_') + "?" + "x HTTP/1.1\r\nHost: " + marker
+                + "\r\nX-Code: 503\r\nX-Evil: " + marker + "\r\n\r\n");
+        String answer = received(channel);
+        assertThat(answer).isEqualTo(NOT_FOUND).doesNotContain("zq");
+    }
+
+    private static BackendConfig timeouts(Duration header, Duration read, Duration idle) {
+        BackendConfig d = BackendConfig.DEFAULTS;
+        return new BackendConfig(d.port(), d.svcPort(), d.shutdownTimeout(), d.bindAddress(), header, read,
+                d.writeTimeout(), idle, d.maxRequestLineBytes(), d.maxHeaderBytes(), d.maxConnections(),
+                d.transport(), d.ioThreads());
+    }
+
+    @Test
+    void aSilentNewConnectionIsClosedAtTheHeaderTimeoutAndNotBefore() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
+        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(received(channel)).as("closed silently, no 408").isEmpty();
+    }
+
+    @Test
+    void aSlowHeadIsClosedAtTheHeaderTimeoutEvenWhileBytesTrickleIn() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
+        send(channel, "GET / HTTP/1.1\r\n");
+        for (int i = 0; i < 5; i++) {
+            channel.advanceTimeBy(500, TimeUnit.MILLISECONDS);
+            channel.runScheduledPendingTasks();
+            send(channel, "X-" + i + ": y\r\n");
+        }
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(600, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aSlowBodyIsClosedAtTheReadTimeout() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(30)));
+        send(channel, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n");
+        channel.advanceTimeBy(4900, TimeUnit.MILLISECONDS);
+        send(channel, "x");
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(received(channel)).isEmpty();
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionIsClosedAtTheIdleTimeout() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(20)));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        channel.advanceTimeBy(19, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("idle timeout, not the shorter read timeouts, applies between requests")
+                .isTrue();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        channel.advanceTimeBy(19, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("each request restarts the idle clock").isTrue();
+        channel.advanceTimeBy(2, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(received(channel)).isEqualTo(OK);
+    }
+
+    @Test
+    void zeroDisablesATimeout() {
+        EmbeddedChannel channel = open(timeouts(Duration.ZERO, Duration.ZERO, Duration.ZERO));
+        send(channel, "GET / HTTP/1.1\r\n");
+        channel.advanceTimeBy(1, TimeUnit.HOURS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void drainingClosesAnIdleConnection() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void drainingAnswersARequestInFlightWithConnectionClose() {
+        ServerState state = new ServerState();
+        BackendInitializer initializer = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state,
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE);
+        channel = new EmbeddedChannel(initializer);
+        send(channel, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).as("a request is being read").isTrue();
+        send(channel, "cd");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
+                false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+}
