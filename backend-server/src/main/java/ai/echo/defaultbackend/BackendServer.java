@@ -97,8 +97,9 @@ public final class BackendServer implements AutoCloseable {
 
     private static String reason(Throwable e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int colon = message.lastIndexOf("failed: ");
-        return (colon >= 0 ? message.substring(colon + "failed: ".length()) : message).toLowerCase(Locale.ROOT);
+        // Native transports say "bind(..) failed with error(-98): Address already in use"; keep the reason.
+        int colon = message.lastIndexOf(": ");
+        return (colon >= 0 ? message.substring(colon + 2) : message).toLowerCase(Locale.ROOT);
     }
 
     /** The traffic port actually bound (useful with port 0). */

@@ -1,9 +1,11 @@
 package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -16,6 +18,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +35,8 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoutingHandler.class);
     private static final String HEALTHZ = "/healthz";
+    /** How long a closing connection keeps draining what the client still sends, as Go's rstAvoidanceDelay. */
+    private static final long LINGER_MILLIS = 500;
 
     private final Responses responses;
     private final ServerState state;
@@ -142,10 +147,28 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
         closeAfter(ctx, responses.get(kind, false, Responses.Connection.CLOSE, false));
     }
 
+    /**
+     * Sends the last response and closes the way Go and nginx do ("lingering close"): half-close first, then
+     * drop whatever the client still sends for a moment. Closing a socket that has unread bytes makes the
+     * kernel send a reset, which can destroy the response before the client reads it, exactly when it
+     * matters most: after a 400 for a request whose rest is still arriving.
+     */
     private void closeAfter(ChannelHandlerContext ctx, ByteBuf response) {
         closing = true;
         needsFlush = false;
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ctx.channel().config().setAutoRead(true);
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) future -> {
+            Channel channel = future.channel();
+            if (!future.isSuccess() || !(channel instanceof DuplexChannel)) {
+                channel.close();
+                return;
+            }
+            ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
+                if (channel.isOpen()) {
+                    channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                }
+            });
+        });
     }
 
     @Override

@@ -1,0 +1,200 @@
+package ai.echo.defaultbackend.it;
+
+import static ai.echo.defaultbackend.it.Expected.BAD_REQUEST;
+import static ai.echo.defaultbackend.it.Expected.HEADERS_TOO_LARGE;
+import static ai.echo.defaultbackend.it.Expected.NOT_FOUND;
+import static ai.echo.defaultbackend.it.Expected.OK;
+import static ai.echo.defaultbackend.it.Expected.URI_TOO_LONG;
+import static ai.echo.defaultbackend.it.Expected.response;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What a publicly reachable endpoint receives: malformed requests, oversized heads, huge bodies, slow and
+ * idle clients. Timeouts are shortened through the flags so that the tests run in seconds.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BadInputIT {
+
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
+
+    private ServerProcess server;
+
+    @BeforeAll
+    void start() {
+        server = ServerProcess.start("--read-header-timeout=2s", "--read-timeout=3s", "--idle-timeout=2s",
+                "--write-timeout=3s");
+    }
+
+    @AfterAll
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET / HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GARBAGE\r\n\r\n",
+            "GET / HTTP/9.9\r\nHost: a\r\n\r\n",
+            "GET / HTTPS/1.1\r\nHost: a\r\n\r\n",
+            "G\"T / HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /\u0007 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /\u00ff HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\n:x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: a\r\n b\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nabcdef",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n\r\n",
+    })
+    void malformedRequestsGet400AndAClose(String request) {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send(request + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(connection.readToEnd()).isEqualTo(BAD_REQUEST);
+        }
+    }
+
+    @Test
+    void anOverlongRequestLineGets414AndAClose() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(connection.readToEnd()).isEqualTo(URI_TOO_LONG);
+        }
+    }
+
+    @Test
+    void overlongHeadersGet431AndAClose() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            StringBuilder request = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
+            for (int i = 0; i < 200; i++) {
+                request.append("X-Filler-").append(i).append(": ").append("v".repeat(300)).append("\r\n");
+            }
+            connection.send(request.append("\r\n").toString());
+            assertThat(connection.readToEnd()).isEqualTo(HEADERS_TOO_LARGE);
+        }
+    }
+
+    @Test
+    void aHugeChunkedUploadIsDiscardedAsItStreams() throws IOException {
+        // The server runs with -Xmx48m here: aggregating even a fraction of the body would kill it.
+        try (ServerProcess small = ServerProcess.launch(null, List.of("-Xmx48m", "-XX:+ExitOnOutOfMemoryError"),
+                List.of("--port=0", "--svc-port=0", "--read-timeout=120s"), java.util.Map.of()).awaitStarted();
+             RawConnection connection = RawConnection.open(small.port())) {
+            long before = small.rssKib();
+            OutputStream out = connection.output();
+            out.write("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            byte[] chunk = chunk(1 << 20);
+            for (int i = 0; i < 1024; i++) {
+                out.write(chunk); // 1 GiB in all
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            assertThat(connection.readResponse(false)).isEqualTo(NOT_FOUND);
+            connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(connection.readResponse(false)).as("the connection is still good").isEqualTo(OK);
+            assertThat(small.isAlive()).isTrue();
+            long growthKib = small.rssKib() - before;
+            assertThat(growthKib).as("resident memory growth after a 1 GiB upload, KiB").isLessThan(128 * 1024);
+        }
+    }
+
+    private static byte[] chunk(int size) {
+        byte[] header = (Integer.toHexString(size) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] chunk = new byte[header.length + size + 2];
+        System.arraycopy(header, 0, chunk, 0, header.length);
+        java.util.Arrays.fill(chunk, header.length, header.length + size, (byte) 'x');
+        chunk[chunk.length - 2] = '\r';
+        chunk[chunk.length - 1] = '\n';
+        return chunk;
+    }
+
+    @Test
+    void expectContinueGetsTheFinalAnswerWithoutContinue() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("PUT /file HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(connection.readToEnd())
+                    .isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+        }
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionIsClosedAtTheIdleTimeout() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(connection.readResponse(false)).isEqualTo(OK);
+            long start = System.nanoTime();
+            assertThat(connection.closedWithin(IDLE_TIMEOUT.plusSeconds(3))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(IDLE_TIMEOUT.minusMillis(300));
+        }
+    }
+
+    @Test
+    void aSlowBodyIsClosedAtTheReadTimeout() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nsome");
+            long start = System.nanoTime();
+            assertThat(connection.closedWithin(READ_TIMEOUT.plusSeconds(3))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(READ_TIMEOUT.minusMillis(500));
+        }
+    }
+
+    @Test
+    void slowlorisConnectionsAreClosedWhileEveryoneElseIsServed() {
+        int count = 2000;
+        Duration headerTimeout = Duration.ofSeconds(6);
+        List<RawConnection> slow = new ArrayList<>();
+        try (ServerProcess target = ServerProcess.start("--read-header-timeout=6s")) {
+            long rssBefore = target.rssKib();
+            for (int i = 0; i < count; i++) {
+                slow.add(RawConnection.open(target.port()).send("GET / HTTP/1.1\r\nHost: a\r\n"));
+            }
+            // Trickle a header line on each while checking that others are still answered promptly.
+            for (int round = 0; round < 3; round++) {
+                for (RawConnection connection : slow) {
+                    connection.send("X-Slow-" + round + ": y\r\n");
+                }
+                long t0 = System.nanoTime();
+                assertThat(RawConnection.exchange(target.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"))
+                        .isEqualTo(OK);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a /healthz among %d slow clients", count)
+                        .isLessThan(Duration.ofSeconds(2));
+            }
+            long rssWith = target.rssKib();
+            assertThat(rssWith - rssBefore).as("memory for %d half-sent requests, KiB", count)
+                    .isLessThan(64 * 1024);
+            for (RawConnection connection : slow) {
+                assertThat(connection.closedWithin(headerTimeout.plusSeconds(10))).isTrue();
+            }
+            assertThat(RawConnection.exchange(target.port(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+                    .isEqualTo(NOT_FOUND);
+        } finally {
+            for (RawConnection connection : slow) {
+                try {
+                    connection.close();
+                } catch (UncheckedIOException ignored) {
+                    // already reset by the server
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package ai.echo.defaultbackend.it;
+
+import static ai.echo.defaultbackend.it.Expected.NOT_FOUND;
+import static ai.echo.defaultbackend.it.Expected.OK;
+import static ai.echo.defaultbackend.it.Expected.response;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Start-up, flags, environment, exit codes, the health-check subcommand and the graceful stop. */
+class LifecycleIT {
+
+    private static final Duration EXIT = Duration.ofSeconds(30);
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"-port P", "--port P", "-port=P", "--port=P"})
+    void acceptsFlagsInAllFourSpellings(String spelling) {
+        int port = freePort();
+        List<String> args = new ArrayList<>(List.of(spelling.replace("P", Integer.toString(port)).split(" ")));
+        args.add("--svc-port=0");
+        try (ServerProcess server = ServerProcess.launch(args).awaitStarted()) {
+            assertThat(server.port()).isEqualTo(port);
+            assertThat(RawConnection.exchange(port, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(OK);
+        }
+    }
+
+    @Test
+    void readsEnvironmentVariablesAndFlagsWin() {
+        int envPort = freePort();
+        int envSvcPort = freePort();
+        try (ServerProcess server = ServerProcess.launch(null, List.of(), List.of(),
+                Map.of("PORT", Integer.toString(envPort), "SVC_PORT", Integer.toString(envSvcPort),
+                        "TRANSPORT", "nio")).awaitStarted()) {
+            assertThat(server.port()).isEqualTo(envPort);
+            assertThat(server.svcPort()).isEqualTo(envSvcPort);
+            assertThat(server.transport()).isEqualTo("nio");
+            assertThat(RawConnection.exchange(envPort, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(NOT_FOUND);
+        }
+        int flagPort = freePort();
+        try (ServerProcess server = ServerProcess.launch(null, List.of(),
+                List.of("--port=" + flagPort, "--svc-port=0", "--transport=epoll"),
+                Map.of("PORT", Integer.toString(envPort), "TRANSPORT", "nio")).awaitStarted()) {
+            assertThat(server.port()).isEqualTo(flagPort);
+            assertThat(server.transport()).isEqualTo("epoll");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--nope", "--port=http", "-timeout=5", "--svc-port=-1", "--transport=dpdk", "extra"})
+    void aBadFlagIsOneLineNamingItAndExitCode2(String flag) {
+        ServerProcess server = ServerProcess.launch(List.of(flag));
+        assertThat(server.awaitExit(EXIT)).isEqualTo(2);
+        String name = flag.replaceFirst("^-+", "").replaceFirst("=.*", "");
+        assertThat(server.stderr().lines()).singleElement().asString().contains(name);
+        assertThat(server.stdout()).isEmpty();
+    }
+
+    @Test
+    void aBadEnvironmentVariableIsNamedWithExitCode2() {
+        ServerProcess server = ServerProcess.launch(null, List.of(), List.of(), Map.of("SVC_PORT", "tcp://10.0.0.1:80"));
+        assertThat(server.awaitExit(EXIT)).isEqualTo(2);
+        assertThat(server.stderr().lines()).singleElement().asString().contains("SVC_PORT");
+    }
+
+    @Test
+    void aPortInUseIsOneLineNamingTheAddressAndExitCode1() throws IOException {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("0.0.0.0", 0));
+            int port = taken.getLocalPort();
+            ServerProcess server = ServerProcess.launch(List.of("--port=" + port, "--svc-port=0"));
+            assertThat(server.awaitExit(EXIT)).isEqualTo(1);
+            assertThat(server.stderr().lines()).singleElement().asString()
+                    .isEqualTo("cannot listen on *:" + port + ": address already in use");
+        }
+    }
+
+    @Test
+    void helpAndVersionExit0() {
+        ServerProcess help = ServerProcess.launch(List.of("--help"));
+        assertThat(help.awaitExit(EXIT)).isZero();
+        assertThat(help.stdout()).contains("--port", "--svc-port", "--timeout", "SVC_PORT", "--transport");
+        ServerProcess version = ServerProcess.launch(List.of("--version"));
+        assertThat(version.awaitExit(EXIT)).isZero();
+        assertThat(version.stdout().trim()).matches("kubernetes-ingress-defaultbackend \\d+\\.\\d+\\.\\d+.*");
+    }
+
+    @Test
+    void nioAndIoUringCanBeChosen() {
+        try (ServerProcess server = ServerProcess.start("--transport=nio")) {
+            assertThat(server.transport()).isEqualTo("nio");
+            assertThat(RawConnection.exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(OK);
+        }
+        ServerProcess uring = ServerProcess.launch(List.of("--port=0", "--svc-port=0", "--transport=io_uring"));
+        ServerProcess.await("io_uring to start or refuse", ServerProcess.START_TIMEOUT,
+                () -> !uring.isAlive() || uring.stdout().contains("started: "));
+        if (uring.isAlive()) {
+            try (ServerProcess server = uring.awaitStarted()) {
+                assertThat(server.transport()).isEqualTo("io_uring");
+                assertThat(RawConnection.exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"))
+                        .isEqualTo(OK);
+            }
+        } else {
+            // Kernels or sandboxes without io_uring: asked for by name, it must fail clearly, not fall back.
+            System.out.println("io_uring is not available on this machine: " + uring.stderr().trim());
+            assertThat(uring.awaitExit(EXIT)).isEqualTo(1);
+            assertThat(uring.stderr()).startsWith("transport io_uring is not available");
+        }
+    }
+
+    @Test
+    void bindsIpv4AndIpv6ByDefaultAndOneAddressWhenAsked() {
+        try (ServerProcess server = ServerProcess.start()) {
+            assertThat(RawConnection.exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(OK);
+            try (RawConnection v6 = RawConnection.open("::1", server.port())) {
+                v6.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(v6.readResponse(false)).isEqualTo(OK);
+            }
+        }
+        try (ServerProcess server = ServerProcess.start("--bind-address=127.0.0.1")) {
+            assertThat(RawConnection.exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(OK);
+            assertThat(refused("::1", server.port())).isTrue();
+        }
+    }
+
+    private static boolean refused(String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 2000);
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void theHealthCheckSubcommandExits0WhenHealthyAnd1Otherwise() {
+        try (ServerProcess server = ServerProcess.start()) {
+            ServerProcess check = ServerProcess.launch(List.of("healthcheck", "--port", Integer.toString(server.port())));
+            assertThat(check.awaitExit(EXIT)).isZero();
+            assertThat(check.stdout()).contains("200");
+            ServerProcess checkByEnv = ServerProcess.launch(null, List.of(), List.of("healthcheck"),
+                    Map.of("PORT", Integer.toString(server.svcPort())));
+            assertThat(checkByEnv.awaitExit(EXIT)).isZero();
+            ServerProcess wrongPath = ServerProcess.launch(List.of("healthcheck", "--port=" + server.port(),
+                    "--path=/nope"));
+            assertThat(wrongPath.awaitExit(EXIT)).isEqualTo(1);
+            assertThat(wrongPath.stderr()).contains("404");
+        }
+        ServerProcess nobody = ServerProcess.launch(List.of("healthcheck", "--port=" + freePort()));
+        assertThat(nobody.awaitExit(EXIT)).isEqualTo(1);
+        assertThat(nobody.stderr()).startsWith("unhealthy:");
+    }
+
+    @Test
+    void connectionsPastTheLimitAreClosedAtOnce() {
+        try (ServerProcess server = ServerProcess.start("--max-connections=3")) {
+            List<RawConnection> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    RawConnection connection = RawConnection.open(server.port());
+                    connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThat(connection.readResponse(false)).isEqualTo(OK);
+                    held.add(connection);
+                }
+                try (RawConnection extra = RawConnection.open(server.port())) {
+                    assertThat(extra.closedWithin(Duration.ofSeconds(5))).isTrue();
+                }
+                held.remove(0).close();
+                ServerProcess.await("a freed slot", Duration.ofSeconds(10), () -> {
+                    try (RawConnection again = RawConnection.open(server.port())) {
+                        again.send("GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+                        return !again.readToEnd().isEmpty();
+                    } catch (UncheckedIOException e) {
+                        return false;
+                    }
+                });
+            } finally {
+                held.forEach(RawConnection::close);
+            }
+        }
+    }
+
+    @Test
+    void sigtermDrainsRequestsInFlightAndExits0() {
+        ServerProcess server = ServerProcess.start("--timeout=20s");
+        List<RawConnection> inFlight = new ArrayList<>();
+        List<RawConnection> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                RawConnection connection = RawConnection.open(server.port());
+                // Head read, body still arriving: the request is in flight.
+                connection.send("POST /in-flight HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345");
+                inFlight.add(connection);
+                RawConnection keepAlive = RawConnection.open(server.port());
+                keepAlive.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(keepAlive.readResponse(false)).isEqualTo(OK);
+                idle.add(keepAlive);
+            }
+            long signalled = System.nanoTime();
+            server.terminate();
+            ServerProcess.await("the stop message in " + server.stdout(), Duration.ofSeconds(10),
+                    () -> server.stdout().contains("stopping http server...\n"));
+            for (RawConnection connection : idle) {
+                assertThat(connection.closedWithin(Duration.ofSeconds(5))).as("idle keep-alive closed").isTrue();
+            }
+            assertThat(refused("127.0.0.1", server.port())).as("no longer accepting").isTrue();
+            assertThat(server.isAlive()).as("waiting for the requests in flight").isTrue();
+            for (RawConnection connection : inFlight) {
+                connection.send("67890");
+                assertThat(connection.readToEnd()).isEqualTo(
+                        response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            }
+            assertThat(server.awaitExit(EXIT)).isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - signalled)).as("exits once drained, before the timeout")
+                    .isLessThan(Duration.ofSeconds(15));
+            assertThat(server.stdout()).doesNotContain("LEAK:");
+        } finally {
+            inFlight.forEach(RawConnection::close);
+            idle.forEach(RawConnection::close);
+        }
+    }
+
+    @Test
+    void theShutdownTimeoutEndsAStuckDrain() {
+        ServerProcess server = ServerProcess.start("--timeout=1s", "--read-timeout=60s");
+        try (RawConnection stuck = RawConnection.open(server.port())) {
+            stuck.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
+            long signalled = System.nanoTime();
+            server.signal("INT");
+            assertThat(server.awaitExit(EXIT)).isZero();
+            Duration took = Duration.ofNanos(System.nanoTime() - signalled);
+            assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofSeconds(10));
+            assertThat(server.stdout()).contains("stopping http server...");
+            assertThat(stuck.closedWithin(Duration.ofSeconds(5))).isTrue();
+        }
+    }
+
+    @Test
+    void aSecondSignalEndsTheDrainAtOnce() {
+        ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
+        try (RawConnection stuck = RawConnection.open(server.port())) {
+            stuck.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
+            server.terminate();
+            ServerProcess.await("the stop message", Duration.ofSeconds(10),
+                    () -> server.stdout().contains("stopping http server..."));
+            long second = System.nanoTime();
+            server.terminate();
+            server.awaitExit(EXIT);
+            assertThat(Duration.ofNanos(System.nanoTime() - second)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+}

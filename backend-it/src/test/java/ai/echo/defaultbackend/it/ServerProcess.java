@@ -1,0 +1,224 @@
+package ai.echo.defaultbackend.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The packaged server jar, started as its own process exactly as a user starts it
+ * ({@code java -jar backend-server.jar [flags]}), with its output captured. Ports default to 0 so that
+ * parallel runs never collide; the real ports are read from the start-up line.
+ */
+public final class ServerProcess implements AutoCloseable {
+
+    private static final Pattern STARTED =
+            Pattern.compile("started: transport (\\S+), traffic port (\\d+), service port (\\d+)");
+    public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Process process;
+    private final StringBuffer stdout = new StringBuffer();
+    private final StringBuffer stderr = new StringBuffer();
+    private final List<Thread> pumps = new ArrayList<>();
+
+    private ServerProcess(List<String> command, Map<String, String> env) {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().keySet().removeIf(name -> name.matches("PORT|SVC_PORT|TIMEOUT|TRANSPORT"));
+        builder.environment().putAll(env);
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        pumps.add(pump(process.getInputStream(), stdout));
+        pumps.add(pump(process.getErrorStream(), stderr));
+    }
+
+    /** The jar under test, as Maven packaged it. */
+    public static Path jar() {
+        Path jar = Paths.get(System.getProperty("backend.jar", "../backend-server/target/backend-server.jar"));
+        assertThat(jar).as("the packaged server; run `./mvnw -B verify` from the repository root").exists();
+        return jar;
+    }
+
+    /** The java launcher of the default JDK, or of {@code javaHome} when given. */
+    public static String java(Path javaHome) {
+        return javaHome == null ? Paths.get(System.getProperty("java.home"), "bin", "java").toString()
+                : javaHome.resolve("bin/java").toString();
+    }
+
+    /** Temurin 25, the image's runtime, when this machine has it. */
+    public static Path jdk25() {
+        Path home = Paths.get(System.getProperty("jdk25.home", "/usr/lib/jvm/temurin-25-jdk-amd64"));
+        return Files.isExecutable(home.resolve("bin/java")) ? home : null;
+    }
+
+    /** Starts the jar with these arguments and no extra environment, without waiting for it. */
+    public static ServerProcess launch(List<String> args) {
+        return launch(null, List.of(), args, Map.of());
+    }
+
+    public static ServerProcess launch(Path javaHome, List<String> jvmArgs, List<String> args, Map<String, String> env) {
+        List<String> command = new ArrayList<>();
+        command.add(java(javaHome));
+        command.add("-Dio.netty.leakDetection.level=paranoid");
+        command.addAll(jvmArgs);
+        command.add("-jar");
+        command.add(jar().toString());
+        command.addAll(args);
+        return new ServerProcess(command, env);
+    }
+
+    /** Starts the server on free ports with these extra flags and waits until it listens. */
+    public static ServerProcess start(String... flags) {
+        List<String> args = new ArrayList<>(List.of("--port=0", "--svc-port=0"));
+        args.addAll(List.of(flags));
+        return launch(args).awaitStarted();
+    }
+
+    public ServerProcess awaitStarted() {
+        await("the start-up line", START_TIMEOUT, () -> STARTED.matcher(stdout).find() || !process.isAlive());
+        assertThat(process.isAlive()).as("server exited early; stdout: %s stderr: %s", stdout, stderr).isTrue();
+        return this;
+    }
+
+    private Matcher started() {
+        Matcher matcher = STARTED.matcher(stdout);
+        assertThat(matcher.find()).as("start-up line in %s", stdout).isTrue();
+        return matcher;
+    }
+
+    public String transport() {
+        return started().group(1);
+    }
+
+    public int port() {
+        return Integer.parseInt(started().group(2));
+    }
+
+    public int svcPort() {
+        return Integer.parseInt(started().group(3));
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String stdout() {
+        return stdout.toString();
+    }
+
+    public String stderr() {
+        return stderr.toString();
+    }
+
+    /** Resident memory of the process in KiB, from /proc. */
+    public long rssKib() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/" + process.pid() + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS");
+    }
+
+    /**
+     * Sends SIGTERM. Through the process handle: {@link Process#destroy()} would also close our end of the
+     * output pipes and lose what the server prints while it stops.
+     */
+    public void terminate() {
+        assertThat(process.toHandle().destroy()).as("SIGTERM sent").isTrue();
+    }
+
+    /** Sends a signal by name, for SIGINT and repeated signals. */
+    public void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+            assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(kill.exitValue()).isZero();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits for the process to exit and returns its exit code, with all its output read. */
+    public int awaitExit(Duration timeout) {
+        try {
+            assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+                    .as("process exited within %s; stdout: %s", timeout, stdout).isTrue();
+            for (Thread pump : pumps) {
+                pump.join(TimeUnit.SECONDS.toMillis(10));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return process.exitValue();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Polls a condition until it holds, failing with {@code what} when the deadline passes first. */
+    public static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as("waiting for %s", what).isNegative();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Stops the server (SIGTERM), checks it exited 0 and that Netty reported no leak. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            terminate();
+            int code = awaitExit(Duration.ofSeconds(30));
+            assertThat(code).as("exit code after SIGTERM; stderr: %s", stderr).isZero();
+        }
+        assertThat(stdout + "" + stderr).as("Netty leak reports").doesNotContain("LEAK:");
+    }
+
+    private static Thread pump(InputStream in, StringBuffer into) {
+        Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buffer)) != -1) {
+                    into.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                into.append("<output closed: ").append(e.getMessage()).append('>');
+            }
+        }, "server-output");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+}
