@@ -117,9 +117,13 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
         enter(Phase.IDLE, ticker.nanoTime());
     }
 
-    /** True while no request is being read: the connection can be closed without losing anything. */
+    /**
+     * True between two requests on a keep-alive connection: it can be closed without losing anything. A
+     * connection that has sent nothing yet is not idle: its request may already be in the socket, unread
+     * (Go's server spares such connections too); it ends with its answer or at its header timeout.
+     */
     boolean isIdle() {
-        return (phase == Phase.IDLE || phase == Phase.NEW) && !writeBlocked;
+        return phase == Phase.IDLE && !writeBlocked;
     }
 
     private void enter(Phase next, long start) {

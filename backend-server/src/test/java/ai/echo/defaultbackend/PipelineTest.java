@@ -366,6 +366,19 @@ class PipelineTest {
     }
 
     @Test
+    void drainingSparesANewConnectionWhoseRequestMayBeOnItsWay() {
+        ServerState state = new ServerState();
+        channel = new EmbeddedChannel(new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state,
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE));
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).isTrue();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 200 OK", "ok", "close", false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
     void drainingAnswersARequestInFlightWithConnectionClose() {
         ServerState state = new ServerState();
         BackendInitializer initializer = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state,
