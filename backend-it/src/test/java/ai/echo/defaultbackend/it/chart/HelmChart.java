@@ -84,6 +84,31 @@ public final class HelmChart {
         return Manifests.parse(template(Map.of(), valuesFiles));
     }
 
+    /**
+     * The release with its {@code helm test} pod. Helm as a library returns the manifest without hooks, so a copy
+     * of the chart gets one more template that renders the hook's named template with its hook annotation moved
+     * to {@code HOOK_ANNOTATION}, which makes it an ordinary object of the manifest.
+     */
+    public Manifests renderWithTestHook(Path scratch, Path... valuesFiles) {
+        Path copy = scratch.resolve(directory.getFileName());
+        copyTree(directory, copy);
+        try {
+            Files.writeString(copy.resolve("templates/zz-test-hook-as-manifest.yaml"), String.join("\n",
+                    "{{- if .Values.tests.enabled }}",
+                    "{{- $pod := include \"defaultbackend.testPod\" . | fromYaml }}",
+                    "{{- $_ := set $pod.metadata.annotations \"" + HOOK_ANNOTATION
+                            + "\" (get $pod.metadata.annotations \"helm.sh/hook\") }}",
+                    "{{- $_ := unset $pod.metadata.annotations \"helm.sh/hook\" }}",
+                    "{{ toYaml $pod }}",
+                    "{{- end }}", ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Manifests.parse(new HelmChart(copy).template(Map.of(), valuesFiles));
+    }
+
+    public static final String HOOK_ANNOTATION = "chart-test.echo.ai/helm-hook";
+
     /** Helm's coalescing: maps merge key by key, anything else is replaced, and null deletes the key. */
     static void coalesce(ObjectNode base, JsonNode overrides) {
         for (Iterator<Map.Entry<String, JsonNode>> it = overrides.properties().iterator(); it.hasNext(); ) {
