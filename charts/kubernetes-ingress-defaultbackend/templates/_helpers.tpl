@@ -63,7 +63,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "defaultbackend.imagePullSecrets" -}}
 {{- $names := list -}}
 {{- range (concat .Values.global.imagePullSecrets .Values.imagePullSecrets) -}}
-{{- $name := kindIs "string" . | ternary . (get . "name") -}}
+{{- $name := . -}}
+{{- if kindIs "map" . -}}{{- $name = get . "name" -}}{{- end -}}
 {{- if and $name (not (has $name $names)) -}}
 {{- $names = append $names $name -}}
 {{- end -}}

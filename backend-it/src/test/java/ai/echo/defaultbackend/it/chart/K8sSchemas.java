@@ -3,7 +3,9 @@ package ai.echo.defaultbackend.it.chart;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.dialect.Dialect;
+import com.networknt.schema.dialect.Dialects;
+import com.networknt.schema.keyword.NonValidationKeyword;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -34,7 +37,17 @@ public final class K8sSchemas {
             "monitoring.coreos.com/v1 ServiceMonitor", "servicemonitor-monitoring-v1.json",
             "gateway.networking.k8s.io/v1 HTTPRoute", "httproute-gateway-v1.json");
 
-    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7);
+    /**
+     * Draft 7 knowing the OpenAPI extensions Kubernetes puts in its schemas: they carry merge and CEL hints for the
+     * API server, nothing a JSON Schema validator checks, and unknown they would be logged for every schema.
+     */
+    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(Dialect.builder(Dialects.getDraft7())
+            .keywords(Stream.of("x-kubernetes-embedded-resource", "x-kubernetes-group-version-kind",
+                            "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type",
+                            "x-kubernetes-map-type", "x-kubernetes-patch-merge-key", "x-kubernetes-patch-strategy",
+                            "x-kubernetes-preserve-unknown-fields", "x-kubernetes-unions", "x-kubernetes-validations")
+                    .map(NonValidationKeyword::new).collect(Collectors.toList()))
+            .build());
 
     private final Path directory;
     private final Map<String, Schema> schemas = new ConcurrentHashMap<>();
