@@ -184,6 +184,17 @@ class ChartRenderIT {
     }
 
     @Test
+    void notesPrintTheControllerFlagForTheRenderedService() {
+        String notes = HelmChart.ours().notes();
+        String service = HelmChart.NAMESPACE + "/" + defaults.only("Service").path("metadata").path("name").asString();
+
+        assertThat(notes).contains("default-backend-service: " + service)
+                .contains("--default-backend-service=" + service)
+                .contains("HAProxy")
+                .contains("name: " + FULLNAME);
+    }
+
+    @Test
     void replicasBringAPodDisruptionBudgetAndSpreadAcrossZonesAndNodes() {
         Manifests rendered = HelmChart.ours().render(ci("replicas"));
         ObjectNode pdb = rendered.only("PodDisruptionBudget");

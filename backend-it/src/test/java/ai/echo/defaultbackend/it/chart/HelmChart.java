@@ -1,6 +1,8 @@
 package ai.echo.defaultbackend.it.chart;
 
+import com.marcnuri.helm.DryRun;
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
@@ -78,6 +80,21 @@ public final class HelmChart {
             template = template.set(set.getKey(), set.getValue());
         }
         return template.call();
+    }
+
+    /** The install notes, from a client-only dry-run install: what {@code helm install} prints after installing. */
+    public String notes(Path... valuesFiles) {
+        InstallCommand install = new Helm(directory).install().withName(RELEASE).withNamespace(NAMESPACE)
+                .withKubeVersion(KUBE_VERSION).withDryRunOption(DryRun.CLIENT).clientOnly();
+        for (Path valuesFile : valuesFiles) {
+            install = install.withValuesFile(valuesFile);
+        }
+        String output = install.call().getOutput();
+        int notes = output.indexOf("NOTES:\n");
+        if (notes < 0) {
+            throw new AssertionError("no NOTES in the dry-run output:\n" + output);
+        }
+        return output.substring(notes + "NOTES:\n".length());
     }
 
     public Manifests render(Path... valuesFiles) {

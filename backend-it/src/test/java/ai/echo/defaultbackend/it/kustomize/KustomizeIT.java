@@ -99,12 +99,15 @@ class KustomizeIT {
 
     @Test
     void allComponentsTogetherBuildIntoValidObjects() throws IOException {
-        List<String> all = components().collect(Collectors.toList());
+        // In the order the README gives: pdb before hpa, so that the autoscaler ends up owning the replicas.
+        List<String> all = components().sorted((a, b) -> a.equals("pdb") ? -1 : b.equals("pdb") ? 1 : a.compareTo(b))
+                .collect(Collectors.toList());
         Manifests built = Kustomize.build(Kustomize.withComponents("all", all));
 
         assertThat(SCHEMAS.problems(built)).isEmpty();
         assertThat(built.ofKind("PodDisruptionBudget")).hasSize(1);
         assertThat(built.ofKind("HorizontalPodAutoscaler")).hasSize(1);
+        assertThat(built.only("Deployment").path("spec").has("replicas")).isFalse();
     }
 
     @Test
