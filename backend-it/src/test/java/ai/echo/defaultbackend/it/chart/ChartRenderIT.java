@@ -1,0 +1,373 @@
+package ai.echo.defaultbackend.it.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.echo.defaultbackend.BackendConfig;
+import ai.echo.defaultbackend.BuildInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code helm template} of the chart, with its defaults and each {@code ci/*-values.yaml}: every object valid
+ * under the strict schemas, and the pod agreeing with the server's real defaults and the image's USER.
+ */
+class ChartRenderIT {
+
+    private static final K8sSchemas SCHEMAS = K8sSchemas.shared();
+    private static final String FULLNAME = HelmChart.RELEASE + "-kubernetes-ingress-defaultbackend";
+
+    private static Manifests defaults;
+
+    @BeforeAll
+    static void renderDefaults() {
+        defaults = HelmChart.ours().render();
+    }
+
+    static Stream<Arguments> valuesFiles() {
+        List<Arguments> cases = new ArrayList<>();
+        cases.add(Arguments.of("defaults", null));
+        for (Path file : ChartFixtures.ciValuesFiles()) {
+            cases.add(Arguments.of(file.getFileName().toString(), file));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("valuesFiles")
+    void everyRenderedObjectIsValidUnderTheStrictSchemas(String name, Path valuesFile) {
+        Manifests rendered = valuesFile == null ? HelmChart.ours().render() : HelmChart.ours().render(valuesFile);
+
+        assertThat(rendered.ofKind("Deployment")).as("%s renders %s", name, rendered.describe()).hasSize(1);
+        assertThat(SCHEMAS.problems(rendered)).as("strict schema problems of %s", name).isEmpty();
+    }
+
+    @Test
+    void strictSchemasRejectAFieldKubernetesDoesNotKnow() {
+        // Guards the guard: the validation above must be able to fail.
+        ObjectNode deployment = defaults.only("Deployment").deepCopy();
+        ((ObjectNode) deployment.path("spec").path("template").path("spec").path("containers").get(0)
+                .path("livenessProbe")).putObject("httpGet").put("paht", "/healthz");
+
+        assertThat(SCHEMAS.problems(deployment)).anyMatch(p -> p.contains("paht"));
+    }
+
+    @Test
+    void defaultsRenderOnlyTheDeploymentServiceAndServiceAccount() {
+        assertThat(defaults.describe()).containsExactlyInAnyOrder(
+                "ServiceAccount/" + FULLNAME, "Service/" + FULLNAME, "Deployment/" + FULLNAME);
+    }
+
+    @Test
+    void argsPortsAndGraceAgreeWithTheServerDefaults() {
+        BackendConfig server = BackendConfig.DEFAULTS;
+        ObjectNode container = defaults.container();
+
+        List<String> args = strings(container.path("args"));
+        assertThat(args).containsExactly("--port=" + server.port(), "--svc-port=" + server.svcPort(),
+                args.get(2));
+        Duration timeout = ChartFixtures.goDuration(args.get(2).substring("--timeout=".length()));
+        assertThat(timeout).isEqualTo(server.shutdownTimeout());
+        assertThat(ports(container)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("http", (long) server.port(), "metrics", (long) server.svcPort()));
+        assertThat(defaults.podSpec().path("terminationGracePeriodSeconds").asLong())
+                .as("the kubelet must wait longer than the server drains")
+                .isGreaterThan(server.shutdownTimeout().toSeconds());
+    }
+
+    @Test
+    void probesGetHealthzOnTheTrafficPortWithIngressNginxTimings() {
+        ObjectNode container = defaults.container();
+
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            JsonNode httpGet = container.path(probe).path("httpGet");
+            assertThat(httpGet.path("path").asString()).as(probe).isEqualTo("/healthz");
+            assertThat(httpGet.path("port").asString()).as(probe).isEqualTo("http");
+        }
+        assertThat(timings(container.path("livenessProbe"))).containsAllEntriesOf(
+                Map.of("initialDelaySeconds", 30L, "periodSeconds", 10L, "timeoutSeconds", 5L, "failureThreshold", 3L));
+        assertThat(timings(container.path("readinessProbe"))).containsAllEntriesOf(
+                Map.of("initialDelaySeconds", 0L, "periodSeconds", 5L, "timeoutSeconds", 5L, "failureThreshold", 6L));
+        assertThat(container.path("startupProbe").path("failureThreshold").asLong()
+                * container.path("startupProbe").path("periodSeconds").asLong())
+                .as("seconds the startup probe allows a cold JVM").isGreaterThanOrEqualTo(30);
+    }
+
+    @Test
+    void podIsHardenedAndNeedsNoWritableRootOrToken() {
+        ObjectNode pod = defaults.podSpec();
+        JsonNode container = defaults.container().path("securityContext");
+
+        assertThat(pod.path("automountServiceAccountToken").asBoolean(true)).isFalse();
+        assertThat(pod.path("enableServiceLinks").asBoolean(true)).isFalse();
+        assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).isTrue();
+        assertThat(pod.path("securityContext").path("seccompProfile").path("type").asString()).isEqualTo("RuntimeDefault");
+        assertThat(container.path("runAsNonRoot").asBoolean()).isTrue();
+        assertThat(container.path("readOnlyRootFilesystem").asBoolean()).isTrue();
+        assertThat(container.path("allowPrivilegeEscalation").asBoolean(true)).isFalse();
+        assertThat(strings(container.path("capabilities").path("drop"))).containsExactly("ALL");
+        assertThat(container.path("seccompProfile").path("type").asString()).isEqualTo("RuntimeDefault");
+        assertThat(defaults.podSpec().has("volumes")).as("the image must run with no volume at all").isFalse();
+    }
+
+    @Test
+    void podRunsAsTheImageUser() {
+        long[] user = ChartFixtures.imageUser();
+
+        for (JsonNode context : List.of(defaults.podSpec().path("securityContext"),
+                defaults.container().path("securityContext"))) {
+            assertThat(context.path("runAsUser").asLong()).isEqualTo(user[0]);
+            assertThat(context.path("runAsGroup").asLong()).isEqualTo(user[1]);
+        }
+    }
+
+    @Test
+    void imageDefaultsToTheServerVersionAndResourcesAreSet() {
+        JsonNode chart = Manifests.readYaml(ProjectPaths.chart().resolve("Chart.yaml"));
+        ObjectNode container = defaults.container();
+
+        assertThat(chart.path("appVersion").asString()).as("Chart.yaml appVersion").isEqualTo(BuildInfo.VERSION);
+        assertThat(container.path("image").asString())
+                .isEqualTo("registry.echo.ai/kubernetes-ingress-defaultbackend:" + BuildInfo.VERSION);
+        JsonNode resources = container.path("resources");
+        assertThat(resources.path("requests").path("cpu").asString()).isNotEmpty();
+        assertThat(resources.path("requests").path("memory").asString()).isNotEmpty();
+        assertThat(resources.path("limits").path("memory").asString()).isNotEmpty();
+        assertThat(resources.path("limits").has("cpu")).as("a CPU limit only throttles a latency-bound server")
+                .isFalse();
+    }
+
+    @Test
+    void serviceSendsPort80ToTheNamedTrafficPortOnly() {
+        ObjectNode service = defaults.only("Service");
+        JsonNode ports = service.path("spec").path("ports");
+
+        assertThat(ports).hasSize(1);
+        assertThat(ports.get(0).path("port").asInt()).isEqualTo(80);
+        assertThat(ports.get(0).path("targetPort").asString()).isEqualTo("http");
+        assertThat(ports.get(0).path("appProtocol").asString()).isEqualTo("http");
+        assertThat(service.path("spec").path("selector"))
+                .isEqualTo(defaults.only("Deployment").path("spec").path("selector").path("matchLabels"));
+        assertThat(defaults.only("Deployment").path("spec").path("replicas").asInt()).isEqualTo(1);
+        assertThat(defaults.podSpec().has("topologySpreadConstraints")).isFalse();
+    }
+
+    @Test
+    void testHookRunsTheImageHealthcheckAgainstTheService(@TempDir Path scratch) {
+        Manifests rendered = HelmChart.ours().renderWithTestHook(scratch);
+        ObjectNode hook = rendered.only("Pod");
+        JsonNode container = hook.path("spec").path("containers").get(0);
+
+        assertThat(SCHEMAS.problems(hook)).isEmpty();
+        assertThat(hook.path("metadata").path("annotations").path(HelmChart.HOOK_ANNOTATION).asString())
+                .isEqualTo("test");
+        assertThat(selects(rendered.only("Service").path("spec").path("selector"), hook))
+                .as("the Service must not send traffic to the test pod").isFalse();
+        assertThat(container.path("image").asString()).isEqualTo(defaults.container().path("image").asString());
+        assertThat(container.has("command")).as("the image's own entrypoint runs the subcommand").isFalse();
+        assertThat(strings(container.path("args"))).containsExactly("healthcheck", "--host", FULLNAME, "--port", "80");
+        assertThat(container.path("securityContext")).isEqualTo(defaults.container().path("securityContext"));
+        assertThat(hook.path("spec").path("enableServiceLinks").asBoolean(true)).isFalse();
+    }
+
+    @Test
+    void notesPrintTheControllerFlagForTheRenderedService() {
+        String notes = HelmChart.ours().notes();
+        String service = HelmChart.NAMESPACE + "/" + defaults.only("Service").path("metadata").path("name").asString();
+
+        assertThat(notes).contains("default-backend-service: " + service)
+                .contains("--default-backend-service=" + service)
+                .contains("HAProxy")
+                .contains("name: " + FULLNAME);
+    }
+
+    @Test
+    void replicasBringAPodDisruptionBudgetAndSpreadAcrossZonesAndNodes() {
+        Manifests rendered = HelmChart.ours().render(ci("replicas"));
+        ObjectNode pdb = rendered.only("PodDisruptionBudget");
+        JsonNode strategy = rendered.only("Deployment").path("spec").path("strategy");
+
+        assertThat(pdb.path("apiVersion").asString()).isEqualTo("policy/v1");
+        assertThat(pdb.path("spec").path("minAvailable").asInt()).isEqualTo(1);
+        assertThat(pdb.path("spec").path("selector").path("matchLabels"))
+                .isEqualTo(rendered.only("Deployment").path("spec").path("selector").path("matchLabels"));
+        assertThat(strategy.path("rollingUpdate").path("maxUnavailable").asInt())
+                .as("a rollout never takes a ready pod away first").isZero();
+        assertThat(StreamSupport.stream(rendered.podSpec().path("topologySpreadConstraints").spliterator(), false)
+                .map(c -> c.path("topologyKey").asString()))
+                .containsExactly("topology.kubernetes.io/zone", "kubernetes.io/hostname");
+    }
+
+    @Test
+    void podDisruptionBudgetByMaxUnavailable() {
+        JsonNode spec = HelmChart.ours().render(ci("pdb-max-unavailable")).only("PodDisruptionBudget").path("spec");
+
+        assertThat(spec.path("maxUnavailable").asString()).isEqualTo("25%");
+        assertThat(spec.has("minAvailable")).isFalse();
+    }
+
+    @Test
+    void autoscalingOwnsTheReplicas() {
+        Manifests rendered = HelmChart.ours().render(ci("autoscaling"));
+        ObjectNode hpa = rendered.only("HorizontalPodAutoscaler");
+
+        assertThat(hpa.path("apiVersion").asString()).isEqualTo("autoscaling/v2");
+        assertThat(hpa.path("spec").path("scaleTargetRef").path("name").asString()).isEqualTo(FULLNAME);
+        assertThat(StreamSupport.stream(hpa.path("spec").path("metrics").spliterator(), false)
+                .collect(Collectors.toMap(m -> m.path("resource").path("name").asString(),
+                        m -> m.path("resource").path("target").path("averageUtilization").asInt())))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("cpu", 70, "memory", 85));
+        assertThat(rendered.only("Deployment").path("spec").has("replicas")).isFalse();
+        assertThat(rendered.ofKind("PodDisruptionBudget")).hasSize(1);
+    }
+
+    @Test
+    void networkPolicyOpensHttpToTheControllerMetricsToPrometheusAndNoEgress() {
+        JsonNode spec = HelmChart.ours().render(ci("networkpolicy")).only("NetworkPolicy").path("spec");
+
+        assertThat(strings(spec.path("policyTypes"))).containsExactly("Ingress", "Egress");
+        assertThat(spec.has("egress")).isFalse();
+        JsonNode http = spec.path("ingress").get(0);
+        assertThat(http.path("ports").get(0).path("port").asString()).isEqualTo("http");
+        assertThat(http.path("from").get(0).path("podSelector").path("matchLabels").path("app.kubernetes.io/name")
+                .asString()).isEqualTo("ingress-nginx");
+        JsonNode metrics = spec.path("ingress").get(1);
+        assertThat(metrics.path("ports").get(0).path("port").asString()).isEqualTo("metrics");
+        assertThat(metrics.path("from")).hasSize(1);
+    }
+
+    @Test
+    void serviceMonitorScrapesTheMetricsServiceOnly() {
+        Manifests rendered = HelmChart.ours().render(ci("servicemonitor"));
+        JsonNode monitor = rendered.only("ServiceMonitor").path("spec");
+        ObjectNode metricsService = rendered.find("Service", FULLNAME + "-metrics").orElseThrow();
+        ObjectNode trafficService = rendered.find("Service", FULLNAME).orElseThrow();
+
+        assertThat(monitor.path("endpoints").get(0).path("port").asString()).isEqualTo("metrics");
+        assertThat(metricsService.path("spec").path("ports").get(0).path("targetPort").asString()).isEqualTo("metrics");
+        assertThat(selects(monitor.path("selector").path("matchLabels"), metricsService)).isTrue();
+        assertThat(selects(monitor.path("selector").path("matchLabels"), trafficService)).isFalse();
+    }
+
+    @Test
+    void customErrorPagesAreMountedWhereTheServerReadsThem() {
+        Manifests rendered = HelmChart.ours().render(ci("custom-error-pages"));
+        ObjectNode configMap = rendered.only("ConfigMap");
+        ObjectNode container = rendered.container();
+
+        assertThat(names(configMap.path("data"))).containsExactlyInAnyOrder("404.html", "404.json", "5xx.html");
+        assertThat(container.path("volumeMounts").get(0).path("mountPath").asString()).isEqualTo("/www");
+        assertThat(container.path("volumeMounts").get(0).path("readOnly").asBoolean()).isTrue();
+        assertThat(env(container)).containsEntry("ERROR_FILES_PATH", "/www")
+                .containsEntry("DEFAULT_RESPONSE_FORMAT", "application/json");
+        assertThat(rendered.podSpec().path("volumes").get(0).path("configMap").path("name").asString())
+                .isEqualTo(configMap.path("metadata").path("name").asString());
+        assertThat(rendered.only("Deployment").path("spec").path("template").path("metadata").path("annotations")
+                .has("checksum/error-pages")).as("pods roll when the pages change").isTrue();
+    }
+
+    @Test
+    void httpRouteCatchesEverythingForTheService() {
+        JsonNode spec = HelmChart.ours().render(ci("httproute")).only("HTTPRoute").path("spec");
+
+        assertThat(spec.path("parentRefs").get(0).path("name").asString()).isEqualTo("public");
+        JsonNode rule = spec.path("rules").get(0);
+        assertThat(rule.path("matches").get(0).path("path").path("type").asString()).isEqualTo("PathPrefix");
+        assertThat(rule.path("matches").get(0).path("path").path("value").asString()).isEqualTo("/");
+        assertThat(rule.path("backendRefs").get(0).path("name").asString()).isEqualTo(FULLNAME);
+        assertThat(rule.path("backendRefs").get(0).path("port").asInt()).isEqualTo(80);
+    }
+
+    @Test
+    void gkeGetsANodePortServiceNamedLikeItsOwnBackend() {
+        ObjectNode service = HelmChart.ours().render(ci("gke-nodeport")).only("Service");
+
+        assertThat(service.path("metadata").path("name").asString()).isEqualTo("default-http-backend");
+        assertThat(service.path("spec").path("type").asString()).isEqualTo("NodePort");
+        assertThat(service.path("spec").path("ports").get(0).path("nodePort").asInt()).isEqualTo(30080);
+    }
+
+    @Test
+    void imageByDigestWithPullSecret() {
+        Manifests rendered = HelmChart.ours().render(ci("image-digest"));
+
+        assertThat(rendered.container().path("image").asString()).isEqualTo(
+                "mirror.example.com/platform/kubernetes-ingress-defaultbackend:0.1.0@sha256:"
+                        + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        assertThat(rendered.podSpec().path("imagePullSecrets").get(0).path("name").asString())
+                .isEqualTo("mirror-credentials");
+    }
+
+    @Test
+    void extraArgsAndEnvsFollowTheFixedFlags() {
+        Manifests rendered = HelmChart.ours().render(ci("extra-args"));
+        List<String> args = strings(rendered.container().path("args"));
+
+        assertThat(args).containsExactly("--port=8080", "--svc-port=10254", "--timeout=20s",
+                "--idle-timeout=30s", "--max-connections=4096");
+        assertThat(env(rendered.container())).containsEntry("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=60");
+        assertThat(rendered.podSpec().path("terminationGracePeriodSeconds").asLong())
+                .isGreaterThan(ChartFixtures.goDuration("20s").toSeconds());
+    }
+
+    @Test
+    void schedulingAndMetadataReachThePod() {
+        Manifests rendered = HelmChart.ours().render(ci("scheduling"));
+        JsonNode template = rendered.only("Deployment").path("spec").path("template");
+
+        assertThat(rendered.podSpec().path("priorityClassName").asString()).isEqualTo("system-cluster-critical");
+        assertThat(rendered.podSpec().path("tolerations")).hasSize(1);
+        assertThat(rendered.podSpec().path("affinity").has("nodeAffinity")).isTrue();
+        assertThat(template.path("metadata").path("labels").path("team").asString()).isEqualTo("edge");
+        assertThat(template.path("metadata").path("annotations").path("example.com/owner").asString()).isEqualTo("edge");
+        for (ObjectNode object : rendered.all()) {
+            assertThat(object.path("metadata").path("labels").path("platform").asString()).as(Manifests.id(object))
+                    .isEqualTo("shared");
+        }
+    }
+
+    static Path ci(String feature) {
+        return ProjectPaths.chart().resolve("ci/" + feature + "-values.yaml");
+    }
+
+    static List<String> strings(JsonNode array) {
+        return StreamSupport.stream(array.spliterator(), false).map(JsonNode::asString).collect(Collectors.toList());
+    }
+
+    static List<String> names(JsonNode object) {
+        return object.propertyStream().map(Map.Entry::getKey).collect(Collectors.toList());
+    }
+
+    static Map<String, Long> ports(JsonNode container) {
+        return StreamSupport.stream(container.path("ports").spliterator(), false).collect(
+                Collectors.toMap(p -> p.path("name").asString(), p -> p.path("containerPort").asLong()));
+    }
+
+    static Map<String, Long> timings(JsonNode probe) {
+        return probe.propertyStream().filter(e -> e.getValue().isNumber())
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().asLong()));
+    }
+
+    static Map<String, String> env(JsonNode container) {
+        return StreamSupport.stream(container.path("env").spliterator(), false).collect(
+                Collectors.toMap(e -> e.path("name").asString(), e -> e.path("value").asString()));
+    }
+
+    private static boolean selects(JsonNode matchLabels, JsonNode object) {
+        JsonNode labels = object.path("metadata").path("labels");
+        return matchLabels.propertyStream().allMatch(e -> e.getValue().equals(labels.path(e.getKey())));
+    }
+}

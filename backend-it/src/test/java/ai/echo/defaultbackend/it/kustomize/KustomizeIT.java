@@ -1,0 +1,212 @@
+package ai.echo.defaultbackend.it.kustomize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.echo.defaultbackend.BuildInfo;
+import ai.echo.defaultbackend.it.chart.HelmChart;
+import ai.echo.defaultbackend.it.chart.K8sSchemas;
+import ai.echo.defaultbackend.it.chart.Manifests;
+import ai.echo.defaultbackend.it.chart.ProjectPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code kubectl kustomize} of the base, each component and each overlay: every object valid under the strict
+ * schemas, and the base pod the same as the chart's default pod.
+ */
+class KustomizeIT {
+
+    private static final String NAME = "kubernetes-ingress-defaultbackend";
+    private static final K8sSchemas SCHEMAS = K8sSchemas.shared();
+
+    private static Manifests base;
+
+    @BeforeAll
+    static void buildBase() {
+        base = Kustomize.build(ProjectPaths.kustomize().resolve("base"));
+    }
+
+    static Stream<String> components() throws IOException {
+        try (Stream<Path> dirs = Files.list(ProjectPaths.kustomize().resolve("components"))) {
+            List<String> names = dirs.filter(d -> Files.isRegularFile(d.resolve("kustomization.yaml")))
+                    .map(d -> d.getFileName().toString()).sorted().collect(Collectors.toList());
+            assertThat(names).as("components in kustomize/components").isNotEmpty();
+            return names.stream();
+        }
+    }
+
+    @Test
+    void baseIsTheDeploymentServiceAndServiceAccountAndValid() {
+        assertThat(base.describe()).containsExactlyInAnyOrder(
+                "ServiceAccount/" + NAME, "Service/" + NAME, "Deployment/" + NAME);
+        assertThat(SCHEMAS.problems(base)).isEmpty();
+    }
+
+    @Test
+    void basePodIsTheChartDefaultPod() {
+        Manifests chart = HelmChart.ours().render();
+        ObjectNode chartPod = chart.podSpec();
+        ObjectNode basePod = base.podSpec();
+
+        for (String field : List.of("securityContext", "automountServiceAccountToken", "enableServiceLinks",
+                "terminationGracePeriodSeconds", "nodeSelector")) {
+            assertThat(basePod.path(field)).as("pod %s", field).isEqualTo(chartPod.path(field));
+            assertThat(basePod.has(field)).as("pod %s is set", field).isTrue();
+        }
+        for (String field : List.of("image", "imagePullPolicy", "args", "ports", "startupProbe", "livenessProbe",
+                "readinessProbe", "securityContext", "resources", "env", "volumeMounts")) {
+            assertThat(base.container().path(field)).as("container %s", field).isEqualTo(chart.container().path(field));
+        }
+        assertThat(base.only("Deployment").path("spec").path("strategy"))
+                .isEqualTo(chart.only("Deployment").path("spec").path("strategy"));
+        assertThat(base.only("Service").path("spec").path("ports"))
+                .isEqualTo(chart.only("Service").path("spec").path("ports"));
+        assertThat(base.only("ServiceAccount").path("automountServiceAccountToken"))
+                .isEqualTo(chart.only("ServiceAccount").path("automountServiceAccountToken"));
+        assertThat(base.container().path("image").asString()).endsWith(":" + BuildInfo.VERSION);
+    }
+
+    @Test
+    void serviceSelectsTheDeploymentPods() {
+        JsonNode selector = base.only("Service").path("spec").path("selector");
+        JsonNode podLabels = base.only("Deployment").path("spec").path("template").path("metadata").path("labels");
+
+        assertThat(selector.isEmpty()).isFalse();
+        assertThat(selector.propertyStream().allMatch(e -> e.getValue().equals(podLabels.path(e.getKey())))).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("components")
+    void everyComponentBuildsOnTheBaseIntoValidObjects(String component) {
+        Manifests built = Kustomize.build(Kustomize.withComponents(component, List.of(component)));
+
+        assertThat(built.all().size()).as("%s adds objects or changes the base", component)
+                .isGreaterThanOrEqualTo(base.all().size());
+        assertThat(SCHEMAS.problems(built)).as("strict schema problems with component %s", component).isEmpty();
+    }
+
+    @Test
+    void allComponentsTogetherBuildIntoValidObjects() throws IOException {
+        // In the order the README gives: pdb before hpa, so that the autoscaler ends up owning the replicas.
+        List<String> all = components().sorted((a, b) -> a.equals("pdb") ? -1 : b.equals("pdb") ? 1 : a.compareTo(b))
+                .collect(Collectors.toList());
+        Manifests built = Kustomize.build(Kustomize.withComponents("all", all));
+
+        assertThat(SCHEMAS.problems(built)).isEmpty();
+        assertThat(built.ofKind("PodDisruptionBudget")).hasSize(1);
+        assertThat(built.ofKind("HorizontalPodAutoscaler")).hasSize(1);
+        assertThat(built.only("Deployment").path("spec").has("replicas")).isFalse();
+    }
+
+    @Test
+    void pdbComponentComesWithASecondReplicaAndSpread() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("pdb", List.of("pdb")));
+        JsonNode pdb = built.only("PodDisruptionBudget").path("spec");
+
+        assertThat(built.only("Deployment").path("spec").path("replicas").asInt())
+                .as("a PDB over one replica would block node drains").isGreaterThan(pdb.path("minAvailable").asInt());
+        assertThat(pdb.path("selector").path("matchLabels"))
+                .isEqualTo(built.only("Deployment").path("spec").path("selector").path("matchLabels"));
+        assertThat(StreamSupport.stream(built.podSpec().path("topologySpreadConstraints").spliterator(), false)
+                .map(c -> c.path("topologyKey").asString()))
+                .containsExactly("topology.kubernetes.io/zone", "kubernetes.io/hostname");
+    }
+
+    @Test
+    void hpaComponentOwnsTheReplicas() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("hpa", List.of("hpa")));
+
+        assertThat(built.only("Deployment").path("spec").has("replicas")).isFalse();
+        assertThat(built.only("HorizontalPodAutoscaler").path("spec").path("scaleTargetRef").path("name").asString())
+                .isEqualTo(NAME);
+    }
+
+    @Test
+    void customErrorPagesComponentMountsTheGeneratedConfigMapAtWww() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("custom-error-pages", List.of("custom-error-pages")));
+        ObjectNode configMap = built.only("ConfigMap");
+        ObjectNode container = built.container();
+
+        assertThat(built.podSpec().path("volumes").get(0).path("configMap").path("name").asString())
+                .as("the pod mounts the generated, hash-suffixed name")
+                .isEqualTo(configMap.path("metadata").path("name").asString());
+        assertThat(container.path("volumeMounts").get(0).path("mountPath").asString()).isEqualTo("/www");
+        assertThat(StreamSupport.stream(container.path("env").spliterator(), false)
+                .collect(Collectors.toMap(e -> e.path("name").asString(), e -> e.path("value").asString())))
+                .containsEntry("ERROR_FILES_PATH", "/www");
+        assertThat(configMap.path("data").has("404.html")).isTrue();
+    }
+
+    @Test
+    void serviceMonitorComponentScrapesOnlyTheMetricsService() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("service-monitor", List.of("service-monitor")));
+        JsonNode selector = built.only("ServiceMonitor").path("spec").path("selector").path("matchLabels");
+
+        assertThat(selects(selector, built.find("Service", NAME + "-metrics").orElseThrow())).isTrue();
+        assertThat(selects(selector, built.find("Service", NAME).orElseThrow())).isFalse();
+    }
+
+    @Test
+    void ingressNginxOverlayPointsTheControllerAtTheBackend() throws IOException {
+        Manifests built = Kustomize.build(IngressNginxFixture.overlayWithLocalController());
+        ObjectNode controller = built.find("Deployment", "ingress-nginx-controller").orElseThrow();
+        List<String> args = StreamSupport.stream(controller.path("spec").path("template").path("spec")
+                .path("containers").get(0).path("args").spliterator(), false).map(JsonNode::asString)
+                .collect(Collectors.toList());
+
+        String flag = args.get(args.size() - 1);
+        assertThat(flag).startsWith("--default-backend-service=");
+        String[] namespaceAndName = flag.substring("--default-backend-service=".length()).split("/", 2);
+        ObjectNode service = built.find("Service", namespaceAndName[1]).orElseThrow(
+                () -> new AssertionError(flag + " names no Service among " + built.describe()));
+        assertThat(service.path("metadata").path("namespace").asString()).isEqualTo(namespaceAndName[0]);
+        assertThat(args).as("the controller keeps its own args").contains("/nginx-ingress-controller");
+        for (ObjectNode object : built.all()) {
+            assertThat(object.path("metadata").path("namespace").asString()).as(Manifests.id(object))
+                    .isEqualTo("ingress-nginx");
+        }
+        assertThat(SCHEMAS.problems(built)).isEmpty();
+    }
+
+    @Test
+    void gkeOverlayServesThroughANodePortNamedDefaultHttpBackend() {
+        Manifests built = Kustomize.build(ProjectPaths.kustomize().resolve("overlays/gke"));
+        ObjectNode service = built.only("Service");
+
+        assertThat(service.path("metadata").path("name").asString()).isEqualTo("default-http-backend");
+        assertThat(service.path("spec").path("type").asString()).isEqualTo("NodePort");
+        assertThat(service.path("spec").path("ports").get(0).path("targetPort").asString()).isEqualTo("http");
+        assertThat(built.podSpec()).isEqualTo(base.podSpec());
+        assertThat(SCHEMAS.problems(built)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/gke"})
+    void podRunsAsTheImageUser(String kustomization) {
+        long[] user = ai.echo.defaultbackend.it.chart.ChartFixtures.imageUser();
+        Manifests built = Kustomize.build(ProjectPaths.kustomize().resolve(kustomization));
+
+        for (JsonNode context : List.of(built.podSpec().path("securityContext"),
+                built.container().path("securityContext"))) {
+            assertThat(context.path("runAsUser").asLong()).isEqualTo(user[0]);
+            assertThat(context.path("runAsGroup").asLong()).isEqualTo(user[1]);
+        }
+    }
+
+    private static boolean selects(JsonNode matchLabels, JsonNode object) {
+        JsonNode labels = object.path("metadata").path("labels");
+        return matchLabels.propertyStream().allMatch(e -> e.getValue().equals(labels.path(e.getKey())));
+    }
+}
