@@ -182,6 +182,7 @@ class ContractIT {
                 .contains("kubernetes-ingress-defaultbackend", "started: transport ", "traffic port", "service port",
                         "JVM " + (javaHome() == null ? Runtime.version().feature() : "25"));
         assertThat(server.stdout() + server.stderr()).doesNotContain("log-");
+        assertThat(server.stderr()).as("nothing on stderr, not even JDK warnings").isEmpty();
     }
 
     @Test
