@@ -4,14 +4,14 @@ import java.util.Locale;
 
 /**
  * A media type the server can answer an error page with. XML has two, because clients ask for either and
- * the response must name the one they accepted.
+ * the response must name the one they accepted. The order is the last tie-break of negotiation.
  */
 enum Variant {
     TEXT_HTML("text", "html", PageFormat.HTML),
     APPLICATION_JSON("application", "json", PageFormat.JSON),
+    TEXT_PLAIN("text", "plain", PageFormat.TEXT),
     APPLICATION_XML("application", "xml", PageFormat.XML),
-    TEXT_XML("text", "xml", PageFormat.XML),
-    TEXT_PLAIN("text", "plain", PageFormat.TEXT);
+    TEXT_XML("text", "xml", PageFormat.XML);
 
     final String type;
     final String subtype;
