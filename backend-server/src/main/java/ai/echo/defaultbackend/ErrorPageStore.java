@@ -50,17 +50,19 @@ final class ErrorPageStore implements AutoCloseable {
 
     /** Reads the directory once, then starts watching it. */
     ErrorPageStore start() {
-        fingerprint = fingerprint();
-        reload("start");
-        if (!Files.isDirectory(directory)) {
-            LOG.info("error pages directory {} does not exist: serving built-in pages until it does",
-                    Flags.quote(directory.toString()));
-        }
         try {
             watchService = directory.getFileSystem().newWatchService();
         } catch (IOException | UnsupportedOperationException e) {
             LOG.info("error pages directory cannot be watched ({}); checking it every {}",
                     e.getClass().getSimpleName(), GoDuration.format(checkInterval));
+        }
+        // Watch first, read second: a change made in between is then seen, not lost.
+        register();
+        fingerprint = fingerprint();
+        reload("start");
+        if (!Files.isDirectory(directory)) {
+            LOG.info("error pages directory {} does not exist: serving built-in pages until it does",
+                    Flags.quote(directory.toString()));
         }
         thread = new Thread(this::watch, "error-pages-watch");
         thread.setDaemon(true);
