@@ -28,6 +28,7 @@ import java.util.Map;
  * @param accessLog            write a JSON access log line for sampled requests
  * @param accessLogSampleRate  share of requests considered for the access log, 0 to 1
  * @param accessLogMaxLinesPerSecond ceiling of access log lines per second
+ * @param metrics              record metrics and serve them on the service port's {@code /metrics}
  */
 public record BackendConfig(
         int port,
@@ -49,7 +50,8 @@ public record BackendConfig(
         boolean debug,
         boolean accessLog,
         double accessLogSampleRate,
-        int accessLogMaxLinesPerSecond) {
+        int accessLogMaxLinesPerSecond,
+        boolean metrics) {
 
     /** The defaults: 1.5's ports, its 5 s shutdown deadline and its four 10 s timeouts. */
     public static final BackendConfig DEFAULTS = new BackendConfig(
@@ -72,7 +74,8 @@ public record BackendConfig(
             false,
             false,
             1.0,
-            100);
+            100,
+            true);
 
     /** The settings of the 1.5 contract alone; everything added since at its default. */
     public BackendConfig(int port, int svcPort, Duration shutdownTimeout, String bindAddress,
@@ -81,7 +84,7 @@ public record BackendConfig(
                          Transport transport, int ioThreads) {
         this(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout,
                 maxRequestLineBytes, maxHeaderBytes, maxConnections, transport, ioThreads, "/www",
-                Variant.TEXT_HTML, true, false, false, 1.0, 100);
+                Variant.TEXT_HTML, true, false, false, 1.0, 100, true);
     }
 
     /** What the command line asked for: run the server with a configuration, or print help or the version. */
@@ -209,7 +212,11 @@ public record BackendConfig(
                     (b, v) -> b.accessLogSampleRate = ratio(v))
             .add("access-log-max-lines-per-second", "int", Integer.toString(DEFAULTS.accessLogMaxLinesPerSecond),
                     "ceiling of access log lines per second; lines over it are dropped and counted in /metrics",
-                    (b, v) -> b.accessLogMaxLinesPerSecond = Flags.positive(v));
+                    (b, v) -> b.accessLogMaxLinesPerSecond = Flags.positive(v))
+            .addSwitch("metrics", DEFAULTS.metrics,
+                    "count requests and serve Prometheus metrics on the service port's /metrics; off: /metrics is "
+                            + "a 404, nothing is counted and the JVM metrics are not set up",
+                    (b, v) -> b.metrics = v);
 
     private static double ratio(String value) {
         double ratio;
@@ -274,6 +281,7 @@ public record BackendConfig(
         boolean accessLog;
         double accessLogSampleRate;
         int accessLogMaxLinesPerSecond;
+        boolean metrics;
 
         Builder(BackendConfig from) {
             port = from.port;
@@ -296,6 +304,7 @@ public record BackendConfig(
             accessLog = from.accessLog;
             accessLogSampleRate = from.accessLogSampleRate;
             accessLogMaxLinesPerSecond = from.accessLogMaxLinesPerSecond;
+            metrics = from.metrics;
         }
 
         BackendConfig build() {
@@ -306,7 +315,7 @@ public record BackendConfig(
             return new BackendConfig(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout,
                     writeTimeout, idleTimeout, maxRequestLineBytes, maxHeaderBytes, maxConnections, transport,
                     ioThreads, errorFilesPath, defaultResponseFormat, honorXCode, debug, accessLog,
-                    accessLogSampleRate, accessLogMaxLinesPerSecond);
+                    accessLogSampleRate, accessLogMaxLinesPerSecond, metrics);
         }
     }
 }

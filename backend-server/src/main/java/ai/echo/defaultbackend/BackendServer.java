@@ -67,16 +67,17 @@ public final class BackendServer implements AutoCloseable {
                 ? new AccessLog(config.accessLogSampleRate(), config.accessLogMaxLinesPerSecond(),
                         AccessLog.QUEUE_CAPACITY, System.out, System::nanoTime)
                 : null;
-        this.metrics = new Metrics(new Metrics.Sources(
+        this.metrics = config.metrics() ? new Metrics(new Metrics.Sources(
                 this::openConnections, this::openServiceConnections,
-                state::badRequests, state::timeouts, state::refusedConnections, accessLog, errorPages));
+                state::badRequests, state::timeouts, state::refusedConnections, accessLog, errorPages)) : null;
         Responses responses = new Responses();
         this.trafficInitializer = new BackendInitializer(config, responses, state, connections,
                 config.maxConnections(), new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages,
                         config.defaultResponseFormat(), config.debug(), accessLog));
+        MetricsEndpoint endpoint = metrics == null ? null : new MetricsEndpoint(metrics.registry());
         this.serviceInitializer = new BackendInitializer(config, responses, state, connections, Integer.MAX_VALUE,
-                new Features(Metrics.Port.SERVICE, metrics, new MetricsEndpoint(metrics.registry()), null,
-                        config.defaultResponseFormat(), false, null));
+                new Features(Metrics.Port.SERVICE, metrics, endpoint, null, config.defaultResponseFormat(), false,
+                        null));
         try {
             trafficChannel = bind(config.port(), trafficInitializer, group);
             serviceChannel = bind(config.svcPort(), serviceInitializer, serviceGroup);

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -41,6 +42,10 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
     private static final String HEALTHZ = "/healthz";
 
     private static final String METRICS = "/metrics";
+    // AsciiString keeps its hash: a lookup on every request should not hash the name again.
+    private static final AsciiString X_CODE = AsciiString.cached("x-code");
+    private static final AsciiString X_FORMAT = AsciiString.cached("x-format");
+    private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     /** The headers ingress-nginx sends with X-Code, echoed back by {@code --debug}. */
     private static final String[] DEBUG_HEADERS = {
         "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
@@ -155,15 +160,16 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
             pendingStart = System.nanoTime();
             pendingMethod = Metrics.methodIndex(request.method());
         }
-        if (features.accessLog() != null && features.accessLog().sample()) {
+        // The ceiling is checked before anything is captured, so a flood past it costs a draw and a CAS.
+        if (features.accessLog() != null && features.accessLog().sample() && features.accessLog().tryAcquire()) {
             pendingLogMillis = System.currentTimeMillis();
             pendingLog = new String[] {
                 remoteAddress(ctx),
                 request.method().name(),
                 uri,
                 request.headers().get(HttpHeaderNames.USER_AGENT),
-                request.headers().get("X-Request-ID"),
-                request.headers().get("X-Code"),
+                request.headers().get(X_REQUEST_ID),
+                request.headers().get(X_CODE),
             };
         }
         pendingHead = HttpMethod.HEAD.equals(request.method());
@@ -220,13 +226,13 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
 
     private void prepareErrorPage(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        int code = StatusText.parseErrorCode(headers.get("X-Code"));
+        int code = StatusText.parseErrorCode(headers.get(X_CODE));
         if (code == 0) {
             return;
         }
         pendingRoute = Route.ERROR_PAGE;
         pendingCode = code;
-        String format = headers.get("X-Format");
+        String format = headers.get(X_FORMAT);
         pendingVariant = ContentNegotiation.choose(format != null && !format.isBlank() ? format
                 : headers.get(HttpHeaderNames.ACCEPT), features.defaultVariant());
         String[] values = new String[PageTemplate.Placeholder.values().length];
@@ -290,11 +296,8 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
         String[] log = pendingLog;
         if (log != null) {
             pendingLog = null;
-            AccessLog accessLog = features.accessLog();
-            if (accessLog.tryAcquire()) {
-                accessLog.submit(new AccessLog.Entry(pendingLogMillis, log[0], log[1], log[2], status, bytes, nanos,
-                        log[3], log[4], log[5]));
-            }
+            features.accessLog().submit(new AccessLog.Entry(pendingLogMillis, log[0], log[1], log[2], status, bytes,
+                    nanos, log[3], log[4], log[5]));
         }
     }
 

@@ -73,6 +73,15 @@ class MetricsIT {
     }
 
     @Test
+    void metricsCanBeTurnedOff() throws Exception {
+        try (BackendProcess off = BackendProcess.start("--metrics=false")) {
+            assertThat(Raw.exchange(off.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                    .isEqualTo(Raw.NOT_FOUND_15.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+            assertThat(Raw.exchange(off.svcPort(), "GET /healthz HTTP/1.0\r\n\r\n")).endsWith("\r\n\r\nok");
+        }
+    }
+
+    @Test
     void countsAreExactAfterConcurrentLoad() throws Exception {
         int threads = 4;
         int perThread = 250;

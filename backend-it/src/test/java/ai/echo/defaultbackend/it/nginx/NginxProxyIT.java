@@ -65,8 +65,11 @@ class NginxProxyIT {
             int status = path.startsWith("/down") ? 503 : path.startsWith("/missing") ? 404 : 200;
             byte[] body = ("upstream says " + status).getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
-            exchange.sendResponseHeaders(status, body.length);
-            exchange.getResponseBody().write(body);
+            boolean head = exchange.getRequestMethod().equals("HEAD");
+            exchange.sendResponseHeaders(status, head ? -1 : body.length);
+            if (!head) {
+                exchange.getResponseBody().write(body);
+            }
             exchange.close();
         });
         upstream.start();
