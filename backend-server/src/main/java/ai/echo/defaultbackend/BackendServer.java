@@ -146,6 +146,13 @@ public final class BackendServer implements AutoCloseable {
         return ioThreads;
     }
 
+    /** What the start-up line says of the added features: error pages, metrics, access log. */
+    public String describeFeatures() {
+        return (errorPages == null ? "X-Code ignored" : errorPages.describe())
+                + (metrics == null ? ", metrics off" : ", metrics on the service port")
+                + (accessLog == null ? "" : ", access log on");
+    }
+
     /** Connections currently open on the traffic port. */
     public int openConnections() {
         return trafficInitializer.openConnections();

@@ -60,10 +60,6 @@ final class ErrorPageStore implements AutoCloseable {
         register();
         fingerprint = fingerprint();
         reload("start");
-        if (!Files.isDirectory(directory)) {
-            LOG.info("error pages directory {} does not exist: serving built-in pages until it does",
-                    Flags.quote(directory.toString()));
-        }
         thread = new Thread(this::watch, "error-pages-watch");
         thread.setDaemon(true);
         thread.start();
@@ -72,6 +68,15 @@ final class ErrorPageStore implements AutoCloseable {
 
     ErrorPages current() {
         return current;
+    }
+
+    /** One phrase for the start-up line: where the pages come from. */
+    String describe() {
+        String where = Flags.quote(directory.toString());
+        if (!Files.isDirectory(directory)) {
+            return "built-in error pages (" + where + " not found, watched)";
+        }
+        return "error pages from " + where + " (" + current.fileCount() + " files, others built-in)";
     }
 
     /** Successful reads of the directory since start, the first included. */
@@ -145,7 +150,7 @@ final class ErrorPageStore implements AutoCloseable {
         current = next;
         reloads.increment();
         reloadProblems.add(next.problems());
-        if (next.fileCount() > 0 || !"start".equals(why)) {
+        if (!"start".equals(why)) { // the start-up line says what was found first
             LOG.info("error pages loaded from {}: {} files, {} not loaded", Flags.quote(directory.toString()),
                     next.fileCount(), next.problems());
         }

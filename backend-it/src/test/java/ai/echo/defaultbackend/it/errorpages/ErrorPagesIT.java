@@ -82,6 +82,13 @@ class ErrorPagesIT {
     }
 
     @Test
+    void startUpIsStillOneLineAndSaysWhereThePagesComeFrom() throws Exception {
+        get("/", "X-Code", "503");
+        assertThat(server.output()).singleElement().asString().contains("started: transport ",
+                "; error pages from \"" + volume + "\" (3 files, others built-in), metrics on the service port");
+    }
+
+    @Test
     void theIngressHeadersSelectStatusTypeAndPage() throws Exception {
         HttpResponse<String> response = get("/", "X-Code", "503", "X-Format", "text/html,application/xhtml+xml,"
                 + "application/xml;q=0.9,*/*;q=0.8", "X-Original-URI", "/shop/<cart>", "X-Namespace", "prod",
