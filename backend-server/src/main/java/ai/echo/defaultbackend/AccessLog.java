@@ -19,10 +19,12 @@ import java.util.function.LongSupplier;
  * The optional access log: one JSON object per line on stdout for a sample of the requests, with a ceiling
  * of lines per second so that a flood of requests cannot make logging the bottleneck.
  *
- * <p>The event loops only decide and hand over: {@link #sample()} is a random draw, {@link #tryAcquire()} a
- * lock-free token bucket, and {@link #submit} a non-blocking offer to a bounded queue. One daemon thread
+ * <p>The event loops only decide and hand over: when a request's head arrives, {@link #sample()} is a random
+ * draw and {@link #tryAcquire()} a lock-free token bucket, so that a request past the ceiling costs nothing
+ * more; when it is answered, {@link #submit} is a non-blocking offer to a bounded queue. One daemon thread
  * formats and writes the lines. A line refused by the ceiling or by a full queue is dropped and counted;
- * the counts are in the metrics.
+ * the counts are in the metrics. Requests refused as malformed (400, 414, 431) are not logged: they have
+ * no reliable method or path, and are counted in {@code defaultbackend_connections_closed_total}.
  *
  * <p>Every field is escaped as a JSON string (non-ASCII as {@code \\u} escapes, so a line is ASCII) after
  * being cut to {@link Escape#MAX_VALUE_CHARS}.
