@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * The packaged jar, started as its own process the way a user runs it, on ports the kernel picks
  * ({@code --port 0 --svc-port 0}) and bound to loopback. The ports are read from the start-up line; every
- * line of its output is kept for assertions.
+ * line of its stdout (its log and access log) and of its stderr (where the JVM itself warns) is kept for
+ * assertions.
  */
 public final class BackendProcess implements AutoCloseable {
 
@@ -28,6 +29,7 @@ public final class BackendProcess implements AutoCloseable {
 
     private final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
+    private final List<String> errors = new CopyOnWriteArrayList<>();
     private final int port;
     private final int svcPort;
 
@@ -43,27 +45,31 @@ public final class BackendProcess implements AutoCloseable {
         command.add(jar.toString());
         command.addAll(List.of("--port", "0", "--svc-port", "0", "--bind-address", "127.0.0.1"));
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(env);
         process = builder.start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader lines = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                output.add("<output unreadable: " + e + ">");
-            }
-        }, "backend-output");
-        reader.setDaemon(true);
-        reader.start();
+        collect(process.getInputStream(), output, "backend-stdout");
+        collect(process.getErrorStream(), errors, "backend-stderr");
         String started = awaitLine(line -> STARTED.matcher(line).find(), START_DEADLINE);
         Matcher matcher = STARTED.matcher(started);
         matcher.find();
         port = Integer.parseInt(matcher.group(1));
         svcPort = Integer.parseInt(matcher.group(2));
+    }
+
+    private static void collect(java.io.InputStream stream, List<String> into, String name) {
+        Thread reader = new Thread(() -> {
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    into.add(line);
+                }
+            } catch (IOException e) {
+                into.add("<unreadable: " + e + ">");
+            }
+        }, name);
+        reader.setDaemon(true);
+        reader.start();
     }
 
     /** Starts the jar with these extra flags and environment variables; returns once it listens. */
@@ -84,12 +90,17 @@ public final class BackendProcess implements AutoCloseable {
         return svcPort;
     }
 
-    /** Every line printed so far, stdout and stderr together. */
+    /** Every line printed on stdout so far. */
     public List<String> output() {
         return List.copyOf(output);
     }
 
-    /** Waits for a line of output that matches, and returns it; fails with the output so far otherwise. */
+    /** Every line printed on stderr so far. */
+    public List<String> errors() {
+        return List.copyOf(errors);
+    }
+
+    /** Waits for a line on stdout that matches, and returns it; fails with the output so far otherwise. */
     public String awaitLine(Predicate<String> matches, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -100,10 +111,11 @@ public final class BackendProcess implements AutoCloseable {
             }
             if (!process.isAlive() && output.stream().noneMatch(matches)) {
                 throw new AssertionError("the server exited with " + process.waitFor() + "; output:\n"
-                        + String.join("\n", output));
+                        + String.join("\n", output) + "\nstderr:\n" + String.join("\n", errors));
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("no such line within " + timeout + "; output:\n" + String.join("\n", output));
+                throw new AssertionError("no such line within " + timeout + "; output:\n" + String.join("\n", output)
+                        + "\nstderr:\n" + String.join("\n", errors));
             }
             Thread.sleep(10);
         }
