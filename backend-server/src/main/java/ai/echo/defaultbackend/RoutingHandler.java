@@ -29,10 +29,12 @@ import org.slf4j.LoggerFactory;
  * 431 with the connection closed. On top of that, per listener ({@link Features}): on the traffic port a
  * request with a valid {@code X-Code} gets that status and a negotiated error page; on the service port
  * {@code /metrics} gets a scrape (and only there: on the traffic port it is the plain 404). Every answer is
- * counted, and a sample of the traffic port's is handed to the access log. Bodies are dropped as they stream in and never read: the answer goes out
- * once the request has been read to its end, so that pipelined requests are answered in order and the
- * connection is ready for the next one. A request that waits for {@code 100 Continue} gets its final answer
- * at once instead, and the connection is then closed rather than left holding a body nobody will read.
+ * counted, and a sample of the traffic port's is handed to the access log.
+ *
+ * <p>Bodies are dropped as they stream in and never read: the answer goes out once the request has been
+ * read to its end, so that pipelined requests are answered in order and the connection is ready for the
+ * next one. A request that waits for {@code 100 Continue} gets its final answer at once instead, and the
+ * connection is then closed rather than left holding a body nobody will read.
  *
  * <p>One instance per connection; all methods run on its event loop.
  */

@@ -83,6 +83,11 @@ class MetricsTest {
         return Double.parseDouble(matcher.group(1));
     }
 
+    private static String traffic(String codeClass, String method) {
+        return "defaultbackend_http_requests_total{code_class=\"" + codeClass + "\",method=\"" + method
+                + "\",port=\"traffic\"}";
+    }
+
     private static void repeat(EmbeddedChannel channel, int times, String request) {
         for (int i = 0; i < times; i++) {
             send(channel, request);
@@ -113,15 +118,15 @@ class MetricsTest {
                 "default_http_backend_http_request_duration_milliseconds_bucket{proto=\"1.1\",le=\"+Inf\"}"))
                 .isEqualTo(150);
         // The new ones: every answer.
-        assertThat(value(scrape, "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"GET\",port=\"traffic\"}"))
+        assertThat(value(scrape, traffic("4xx", "GET")))
                 .isEqualTo(137 + 11);
-        assertThat(value(scrape, "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"POST\",port=\"traffic\"}"))
+        assertThat(value(scrape, traffic("4xx", "POST")))
                 .isEqualTo(13);
-        assertThat(value(scrape, "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"HEAD\",port=\"traffic\"}"))
+        assertThat(value(scrape, traffic("4xx", "HEAD")))
                 .isEqualTo(3);
-        assertThat(value(scrape, "defaultbackend_http_requests_total{code_class=\"2xx\",method=\"GET\",port=\"traffic\"}"))
+        assertThat(value(scrape, traffic("2xx", "GET")))
                 .isEqualTo(5);
-        assertThat(value(scrape, "defaultbackend_http_requests_total{code_class=\"5xx\",method=\"GET\",port=\"traffic\"}"))
+        assertThat(value(scrape, traffic("5xx", "GET")))
                 .isEqualTo(7);
         assertThat(value(scrape, "defaultbackend_custom_error_responses_total{code=\"503\",format=\"json\"}"))
                 .isEqualTo(7);
