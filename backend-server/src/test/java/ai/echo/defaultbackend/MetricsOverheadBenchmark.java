@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * What recording metrics (and the access log, when on) costs the hot path: the same pipelined 1.5 404s
  * through the whole pipeline, without and with the features, in alternating rounds of one run, printed
- * side by side as nanoseconds per request with medians and ratios. Not a test; run it with
+ * side by side as nanoseconds and bytes allocated per request, with medians and ratios. Not a test; run it with
  * {@code backend-server/src/test/bench/metrics-overhead.sh}.
  *
  * <p>The pipeline runs on an {@link EmbeddedChannel}, so the figures are the server's own work per request
@@ -30,6 +30,9 @@ public final class MetricsOverheadBenchmark {
 
     private static final int REQUESTS_PER_BATCH = 500;
     private static final int BATCHES_PER_ROUND = 40;
+    /** Bytes allocated by this thread: the pipeline runs on it, so this is what a request allocates. */
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
 
     private MetricsOverheadBenchmark() {
     }
@@ -60,37 +63,45 @@ public final class MetricsOverheadBenchmark {
                 .getBytes(StandardCharsets.US_ASCII);
         Map<String, List<Double>> results = new LinkedHashMap<>();
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        Map<String, List<Double>> allocated = new LinkedHashMap<>();
         variants.keySet().forEach(name -> {
             results.put(name, new ArrayList<>());
             ratios.put(name, new ArrayList<>());
+            allocated.put(name, new ArrayList<>());
         });
         List<String> names = new ArrayList<>(variants.keySet());
         for (int round = 0; round < warmup + rounds; round++) {
             // Each round runs every variant once, starting with a different one, so that drift on a shared
             // machine falls on all of them alike; ratios are taken within a round.
             Map<String, Double> thisRound = new LinkedHashMap<>();
+            Map<String, Double> bytes = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get((round + i) % names.size());
+                long before = THREADS.getCurrentThreadAllocatedBytes();
                 thisRound.put(name, round(variants.get(name), state, batch));
+                bytes.put(name, (double) (THREADS.getCurrentThreadAllocatedBytes() - before)
+                        / (REQUESTS_PER_BATCH * BATCHES_PER_ROUND));
             }
             if (round >= warmup) {
                 double base = thisRound.get(names.get(0));
                 for (String name : names) {
                     results.get(name).add(thisRound.get(name));
                     ratios.get(name).add(thisRound.get(name) / base);
+                    allocated.get(name).add(bytes.get(name));
                 }
             }
         }
 
         System.out.printf(Locale.ROOT, "%d rounds of %d pipelined requests per variant, after %d warm-up rounds; "
                 + "JVM %s%n", rounds, REQUESTS_PER_BATCH * BATCHES_PER_ROUND, warmup, Runtime.version());
-        System.out.printf(Locale.ROOT, "%-28s %11s %11s %11s %14s%n", "variant", "median", "min", "max",
-                "median ratio");
+        System.out.printf(Locale.ROOT, "%-28s %11s %11s %11s %14s %16s%n", "variant", "median", "min", "max",
+                "median ratio", "bytes/request");
         for (Map.Entry<String, List<Double>> result : results.entrySet()) {
             List<Double> values = result.getValue();
-            System.out.printf(Locale.ROOT, "%-28s %8.1f ns %8.1f ns %8.1f ns %14.3f%n", result.getKey(),
+            System.out.printf(Locale.ROOT, "%-28s %8.1f ns %8.1f ns %8.1f ns %14.3f %16.1f%n", result.getKey(),
                     median(values), values.stream().mapToDouble(d -> d).min().orElse(0),
-                    values.stream().mapToDouble(d -> d).max().orElse(0), median(ratios.get(result.getKey())));
+                    values.stream().mapToDouble(d -> d).max().orElse(0), median(ratios.get(result.getKey())),
+                    median(allocated.get(result.getKey())));
         }
         System.out.printf(Locale.ROOT, "access log: %d written, %d dropped by the ceiling%n", accessLog.written(),
                 accessLog.droppedByRateLimit());
