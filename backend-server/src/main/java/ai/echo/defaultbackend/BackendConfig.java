@@ -9,7 +9,7 @@ import java.util.Map;
  * environment variables by {@link #parse}.
  *
  * @param port                 traffic port, where the ingress controller sends unroutable requests
- * @param svcPort              service port: {@code /healthz} (and later {@code /metrics}) only
+ * @param svcPort              service port: {@code /healthz} and {@code /metrics} only
  * @param shutdownTimeout      how long a SIGTERM or SIGINT waits for in-flight responses ({@code --timeout})
  * @param bindAddress          address both ports bind; empty means every address, IPv4 and IPv6
  * @param readHeaderTimeout    from a request's first byte to the end of its head
@@ -21,6 +21,14 @@ import java.util.Map;
  * @param maxConnections       open connections on the traffic port; more are closed at once
  * @param transport            the Netty transport
  * @param ioThreads            event-loop threads; 0 means one per CPU the JVM sees
+ * @param errorFilesPath       directory of custom error pages ({@code ERROR_FILES_PATH}, as custom-error-pages)
+ * @param defaultResponseFormat the error page format when negotiation finds nothing acceptable
+ * @param honorXCode           whether a request's {@code X-Code} header selects an error page
+ * @param debug                echo the custom-error {@code X-*} headers back, sanitised
+ * @param accessLog            write a JSON access log line for sampled requests
+ * @param accessLogSampleRate  share of requests considered for the access log, 0 to 1
+ * @param accessLogMaxLinesPerSecond ceiling of access log lines per second
+ * @param metrics              record metrics and serve them on the service port's {@code /metrics}
  */
 public record BackendConfig(
         int port,
@@ -35,7 +43,15 @@ public record BackendConfig(
         int maxHeaderBytes,
         int maxConnections,
         Transport transport,
-        int ioThreads) {
+        int ioThreads,
+        String errorFilesPath,
+        Variant defaultResponseFormat,
+        boolean honorXCode,
+        boolean debug,
+        boolean accessLog,
+        double accessLogSampleRate,
+        int accessLogMaxLinesPerSecond,
+        boolean metrics) {
 
     /** The defaults: 1.5's ports, its 5 s shutdown deadline and its four 10 s timeouts. */
     public static final BackendConfig DEFAULTS = new BackendConfig(
@@ -51,7 +67,25 @@ public record BackendConfig(
             32768,
             16384,
             Transport.AUTO,
-            0);
+            0,
+            "/www",
+            Variant.TEXT_HTML,
+            true,
+            false,
+            false,
+            1.0,
+            100,
+            true);
+
+    /** The settings of the 1.5 contract alone; everything added since at its default. */
+    public BackendConfig(int port, int svcPort, Duration shutdownTimeout, String bindAddress,
+                         Duration readHeaderTimeout, Duration readTimeout, Duration writeTimeout,
+                         Duration idleTimeout, int maxRequestLineBytes, int maxHeaderBytes, int maxConnections,
+                         Transport transport, int ioThreads) {
+        this(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout,
+                maxRequestLineBytes, maxHeaderBytes, maxConnections, transport, ioThreads, "/www",
+                Variant.TEXT_HTML, true, false, false, 1.0, 100, true);
+    }
 
     /** What the command line asked for: run the server with a configuration, or print help or the version. */
     public sealed interface Command permits Run, Help, Version {
@@ -101,6 +135,8 @@ public record BackendConfig(
                 .append("Usage: backend-server [flags]\n")
                 .append("       backend-server healthcheck [flags]   (see backend-server healthcheck --help)\n\n")
                 .append("Answers /healthz with 200 \"ok\" and everything else with 404 \"default backend - 404\".\n")
+                .append("A request with X-Code (400-599) gets that status and an error page in the format its\n")
+                .append("X-Format or Accept asks for. The service port also serves Prometheus metrics on /metrics.\n")
                 .append("Every flag can also be set by the environment variable shown; a flag wins over its variable.\n")
                 .append("Flags are accepted as -x v, --x v, -x=v and --x=v. Durations are Go durations (500ms, 5s, 1m).\n\n");
         for (Flags.Flag<Builder> flag : FLAGS.all()) {
@@ -117,7 +153,7 @@ public record BackendConfig(
                     "traffic port: /healthz and the catch-all 404",
                     (b, v) -> b.port = Flags.port(v))
             .add("svc-port", "int", Integer.toString(DEFAULTS.svcPort),
-                    "service port: /healthz only, never exposed to clients",
+                    "service port: /healthz and /metrics (Prometheus), never exposed to clients",
                     (b, v) -> b.svcPort = Flags.port(v))
             .add("timeout", "duration", GoDuration.format(DEFAULTS.shutdownTimeout),
                     "on SIGTERM or SIGINT, how long to wait for in-flight requests before exiting",
@@ -151,7 +187,49 @@ public record BackendConfig(
                     (b, v) -> b.transport = Transport.fromFlag(v))
             .add("io-threads", "int", Integer.toString(DEFAULTS.ioThreads),
                     "event-loop threads; 0 means one per CPU available to the process",
-                    (b, v) -> b.ioThreads = nonNegative(v));
+                    (b, v) -> b.ioThreads = nonNegative(v))
+            .add("error-files-path", "dir", DEFAULTS.errorFilesPath,
+                    "directory of custom error pages (<code>.<ext>, then <d>xx.<ext>, ext html, json, xml, txt); "
+                            + "read at start and again whenever it changes; missing means built-in pages",
+                    (b, v) -> b.errorFilesPath = v.trim())
+            .add("default-response-format", "type", DEFAULTS.defaultResponseFormat.mediaType(),
+                    "error page format when X-Format and Accept allow none: text/html, application/json, "
+                            + "application/xml, text/xml or text/plain",
+                    (b, v) -> b.defaultResponseFormat = Variant.fromFlag(v))
+            .addSwitch("honor-x-code", DEFAULTS.honorXCode,
+                    "answer a request carrying X-Code (400-599, as ingress-nginx sends for custom-http-errors) "
+                            + "with that status and an error page; off: every such request gets the 1.5 404",
+                    (b, v) -> b.honorXCode = v)
+            .addSwitch("debug", DEFAULTS.debug,
+                    "on error pages, echo the X-Code, X-Format, X-Original-URI, X-Namespace, X-Ingress-Name, "
+                            + "X-Service-Name, X-Service-Port and X-Request-ID headers back, sanitised",
+                    (b, v) -> b.debug = v)
+            .addSwitch("access-log", DEFAULTS.accessLog,
+                    "write one JSON line per sampled request on the traffic port to stdout",
+                    (b, v) -> b.accessLog = v)
+            .add("access-log-sample-rate", "ratio", "1",
+                    "share of requests the access log considers, from 0 to 1",
+                    (b, v) -> b.accessLogSampleRate = ratio(v))
+            .add("access-log-max-lines-per-second", "int", Integer.toString(DEFAULTS.accessLogMaxLinesPerSecond),
+                    "ceiling of access log lines per second; lines over it are dropped and counted in /metrics",
+                    (b, v) -> b.accessLogMaxLinesPerSecond = Flags.positive(v))
+            .addSwitch("metrics", DEFAULTS.metrics,
+                    "count requests and serve Prometheus metrics on the service port's /metrics; off: /metrics is "
+                            + "a 404, nothing is counted and the JVM metrics are not set up",
+                    (b, v) -> b.metrics = v);
+
+    private static double ratio(String value) {
+        double ratio;
+        try {
+            ratio = Double.parseDouble(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a number");
+        }
+        if (!(ratio >= 0 && ratio <= 1)) {
+            throw new IllegalArgumentException("must be from 0 to 1");
+        }
+        return ratio;
+    }
 
     private static int atLeast(int value, int minimum) {
         if (value < minimum) {
@@ -196,6 +274,14 @@ public record BackendConfig(
         int maxConnections;
         Transport transport;
         int ioThreads;
+        String errorFilesPath;
+        Variant defaultResponseFormat;
+        boolean honorXCode;
+        boolean debug;
+        boolean accessLog;
+        double accessLogSampleRate;
+        int accessLogMaxLinesPerSecond;
+        boolean metrics;
 
         Builder(BackendConfig from) {
             port = from.port;
@@ -211,6 +297,14 @@ public record BackendConfig(
             maxConnections = from.maxConnections;
             transport = from.transport;
             ioThreads = from.ioThreads;
+            errorFilesPath = from.errorFilesPath;
+            defaultResponseFormat = from.defaultResponseFormat;
+            honorXCode = from.honorXCode;
+            debug = from.debug;
+            accessLog = from.accessLog;
+            accessLogSampleRate = from.accessLogSampleRate;
+            accessLogMaxLinesPerSecond = from.accessLogMaxLinesPerSecond;
+            metrics = from.metrics;
         }
 
         BackendConfig build() {
@@ -220,7 +314,8 @@ public record BackendConfig(
             }
             return new BackendConfig(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout,
                     writeTimeout, idleTimeout, maxRequestLineBytes, maxHeaderBytes, maxConnections, transport,
-                    ioThreads);
+                    ioThreads, errorFilesPath, defaultResponseFormat, honorXCode, debug, accessLog,
+                    accessLogSampleRate, accessLogMaxLinesPerSecond, metrics);
         }
     }
 }

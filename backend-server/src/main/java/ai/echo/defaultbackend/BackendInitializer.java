@@ -22,6 +22,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
     private final HttpDecoderConfig decoderConfig;
+    private final Features features;
 
     /**
      * @param maxConnections the limit of open connections through this initializer, or
@@ -29,6 +30,15 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
      */
     BackendInitializer(BackendConfig config, Responses responses, ServerState state, ChannelGroup channels,
                        int maxConnections) {
+        this(config, responses, state, channels, maxConnections, Features.NONE);
+    }
+
+    /**
+     * @param features what this listener adds to the 1.5 answers (error pages, metrics, access log)
+     */
+    BackendInitializer(BackendConfig config, Responses responses, ServerState state, ChannelGroup channels,
+                       int maxConnections, Features features) {
+        this.features = features;
         this.config = config;
         this.responses = responses;
         this.state = state;
@@ -44,6 +54,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel channel) {
         if (open.incrementAndGet() > maxConnections) {
             open.decrementAndGet();
+            state.connectionRefused();
             channel.close();
             return;
         }
@@ -53,7 +64,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
         channel.pipeline().addLast(
                 guard,
                 new StrictRequestDecoder(decoderConfig),
-                new RoutingHandler(responses, state, guard));
+                new RoutingHandler(responses, state, guard, features));
         if (state.isDraining()) {
             channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
         }

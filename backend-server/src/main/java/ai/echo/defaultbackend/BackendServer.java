@@ -12,13 +12,16 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The server's lifecycle: binds the traffic and service ports on the chosen transport, then drains and
- * stops. Both ports share one event-loop group, which accepts and serves.
+ * stops. The traffic port has the event-loop group sized by {@code --io-threads}; the service port has one
+ * thread of its own, so that encoding a {@code /metrics} scrape never delays traffic. The server also owns
+ * the error pages (and their watch thread), the metrics and the access log writer.
  */
 public final class BackendServer implements AutoCloseable {
 
@@ -35,9 +38,17 @@ public final class BackendServer implements AutoCloseable {
     private final Transport transport;
     private final int ioThreads;
     private final EventLoopGroup group;
+    private final EventLoopGroup serviceGroup;
+    private final ErrorPageStore errorPages;
+    private final AccessLog accessLog;
+    private final Metrics metrics;
     private final ServerState state = new ServerState();
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final BackendInitializer trafficInitializer;
+    private final BackendInitializer serviceInitializer;
+    /** How often the error files directory is compared, in case its change events are missed. */
+    private static final Duration ERROR_PAGES_CHECK_INTERVAL = Duration.ofSeconds(10);
+
     private Channel trafficChannel;
     private Channel serviceChannel;
 
@@ -47,14 +58,29 @@ public final class BackendServer implements AutoCloseable {
         this.ioThreads = config.ioThreads() > 0 ? config.ioThreads() : NettyRuntime.availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("backend-io", true),
                 transport.ioHandlerFactory());
+        this.serviceGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("backend-svc", true),
+                transport.ioHandlerFactory());
+        this.errorPages = config.honorXCode()
+                ? new ErrorPageStore(Path.of(config.errorFilesPath()), ERROR_PAGES_CHECK_INTERVAL).start()
+                : null;
+        this.accessLog = config.accessLog()
+                ? new AccessLog(config.accessLogSampleRate(), config.accessLogMaxLinesPerSecond(),
+                        AccessLog.QUEUE_CAPACITY, System.out, System::nanoTime)
+                : null;
+        this.metrics = config.metrics() ? new Metrics(new Metrics.Sources(
+                this::openConnections, this::openServiceConnections,
+                state::badRequests, state::timeouts, state::refusedConnections, accessLog, errorPages)) : null;
         Responses responses = new Responses();
-        this.trafficInitializer =
-                new BackendInitializer(config, responses, state, connections, config.maxConnections());
-        BackendInitializer serviceInitializer =
-                new BackendInitializer(config, responses, state, connections, Integer.MAX_VALUE);
+        this.trafficInitializer = new BackendInitializer(config, responses, state, connections,
+                config.maxConnections(), new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages,
+                        config.defaultResponseFormat(), config.debug(), accessLog));
+        MetricsEndpoint endpoint = metrics == null ? null : new MetricsEndpoint(metrics.registry());
+        this.serviceInitializer = new BackendInitializer(config, responses, state, connections, Integer.MAX_VALUE,
+                new Features(Metrics.Port.SERVICE, metrics, endpoint, null, config.defaultResponseFormat(), false,
+                        null));
         try {
-            trafficChannel = bind(config.port(), trafficInitializer);
-            serviceChannel = bind(config.svcPort(), serviceInitializer);
+            trafficChannel = bind(config.port(), trafficInitializer, group);
+            serviceChannel = bind(config.svcPort(), serviceInitializer, serviceGroup);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -71,12 +97,12 @@ public final class BackendServer implements AutoCloseable {
         return new BackendServer(config);
     }
 
-    private Channel bind(int port, BackendInitializer initializer) {
+    private Channel bind(int port, BackendInitializer initializer, EventLoopGroup loops) {
         SocketAddress address = config.bindAddress().isEmpty()
                 ? new InetSocketAddress(port)
                 : new InetSocketAddress(config.bindAddress(), port);
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(group)
+                .group(loops)
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -121,9 +147,20 @@ public final class BackendServer implements AutoCloseable {
         return ioThreads;
     }
 
+    /** What the start-up line says of the added features: error pages, metrics, access log. */
+    public String describeFeatures() {
+        return (errorPages == null ? "X-Code ignored" : errorPages.describe())
+                + (metrics == null ? ", metrics off" : ", metrics on the service port")
+                + (accessLog == null ? "" : ", access log on");
+    }
+
     /** Connections currently open on the traffic port. */
     public int openConnections() {
         return trafficInitializer.openConnections();
+    }
+
+    private long openServiceConnections() {
+        return serviceInitializer.openConnections();
     }
 
     /**
@@ -159,5 +196,12 @@ public final class BackendServer implements AutoCloseable {
         closeListeners();
         connections.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        serviceGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        if (errorPages != null) {
+            errorPages.close();
+        }
+        if (accessLog != null) {
+            accessLog.close();
+        }
     }
 }

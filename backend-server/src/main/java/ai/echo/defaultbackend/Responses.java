@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
@@ -99,6 +100,34 @@ final class Responses {
         return caches.get().get(this, index(kind, http10, connection, head), System.currentTimeMillis() / 1000);
     }
 
+    /**
+     * A response made for one request (an error page, a scrape), laid out as the fixed ones: status line,
+     * {@code Date}, {@code Content-Length}, {@code Content-Type}, the extra headers, {@code Connection}.
+     *
+     * @param extraHeaders complete header lines, each ending in CRLF, already safe to send; or empty
+     * @param head         true for a HEAD request: the same headers and no body
+     */
+    ByteBuf build(ByteBufAllocator alloc, int status, String reason, boolean http10, Connection connection,
+                  boolean head, String contentType, CharSequence extraHeaders, byte[] body) {
+        byte[] date = caches.get().date(System.currentTimeMillis() / 1000);
+        StringBuilder text = new StringBuilder(128 + extraHeaders.length())
+                .append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(status).append(' ').append(reason)
+                .append("\r\nDate: ");
+        ByteBuf buf = alloc.buffer(text.length() + date.length + 160 + extraHeaders.length()
+                + (head ? 0 : body.length));
+        buf.writeCharSequence(text, StandardCharsets.US_ASCII);
+        buf.writeBytes(date);
+        text.setLength(0);
+        text.append("\r\nContent-Length: ").append(body.length)
+                .append("\r\nContent-Type: ").append(contentType).append("\r\n")
+                .append(extraHeaders).append(connection.header).append("\r\n");
+        buf.writeCharSequence(text, StandardCharsets.US_ASCII);
+        if (!head) {
+            buf.writeBytes(body);
+        }
+        return buf;
+    }
+
     private static int index(Kind kind, boolean http10, Connection connection, boolean head) {
         return ((kind.ordinal() * 2 + (http10 ? 1 : 0)) * Connection.values().length + connection.ordinal()) * 2
                 + (head ? 1 : 0);
@@ -118,12 +147,17 @@ final class Responses {
         private long second = Long.MIN_VALUE;
         private byte[] date;
 
-        ByteBuf get(Responses responses, int index, long now) {
+        byte[] date(long now) {
             if (now != second) {
                 clear();
                 second = now;
                 date = ascii(httpDate(now));
             }
+            return date;
+        }
+
+        ByteBuf get(Responses responses, int index, long now) {
+            byte[] date = date(now);
             ByteBuf buf = encoded[index];
             if (buf == null) {
                 byte[] head = responses.heads[index];

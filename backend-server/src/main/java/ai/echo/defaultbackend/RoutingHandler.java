@@ -9,6 +9,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
@@ -16,18 +17,27 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Answers each request: {@code /healthz} gets 200 {@code ok}, everything else 404, and bad input 400, 414 or
- * 431 with the connection closed. Bodies are dropped as they stream in and never read: the answer goes out
- * once the request has been read to its end, so that pipelined requests are answered in order and the
- * connection is ready for the next one. A request that waits for {@code 100 Continue} gets its final answer
- * at once instead, and the connection is then closed rather than left holding a body nobody will read.
+ * 431 with the connection closed. On top of that, per listener ({@link Features}): on the traffic port a
+ * request with a valid {@code X-Code} gets that status and a negotiated error page; on the service port
+ * {@code /metrics} gets a scrape (and only there: on the traffic port it is the plain 404). Every answer is
+ * counted, and a sample of the traffic port's is handed to the access log.
+ *
+ * <p>Bodies are dropped as they stream in and never read: the answer goes out once the request has been
+ * read to its end, so that pipelined requests are answered in order and the connection is ready for the
+ * next one. A request that waits for {@code 100 Continue} gets its final answer at once instead, and the
+ * connection is then closed rather than left holding a body nobody will read.
  *
  * <p>One instance per connection; all methods run on its event loop.
  */
@@ -38,23 +48,60 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
     /** How long a closing connection keeps draining what the client still sends, as Go's rstAvoidanceDelay. */
     private static final long LINGER_MILLIS = 500;
 
+    private static final String METRICS = "/metrics";
+    // AsciiString keeps its hash: a lookup on every request should not hash the name again.
+    private static final AsciiString X_CODE = AsciiString.cached("x-code");
+    private static final AsciiString X_FORMAT = AsciiString.cached("x-format");
+    private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    /** The headers ingress-nginx sends with X-Code, echoed back by {@code --debug}. */
+    private static final String[] DEBUG_HEADERS = {
+        "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
+        "X-Service-Port", "X-Request-ID",
+    };
+
+    /** How the pending request is answered. */
+    private enum Route {
+        /** A pre-encoded response of {@link Responses}: the 1.5 bytes. */
+        FIXED,
+        ERROR_PAGE,
+        METRICS
+    }
+
     private final Responses responses;
     private final ServerState state;
     private final ConnectionGuard guard;
+    private final Features features;
 
     /** The answer to the request being read, sent when its last content arrives; null between requests. */
     private Responses.Kind pending;
     private boolean pendingHead;
     private boolean pendingHttp10;
     private boolean pendingKeepAlive;
+    private Route pendingRoute;
+    private long pendingStart;
+    private int pendingMethod;
+    private int pendingCode;
+    private Variant pendingVariant;
+    /** Placeholder values of the pending error page, or the Accept and Accept-Encoding of a scrape. */
+    private String[] pendingValues;
+    private String pendingDebugHeaders;
+    /** The pending request's access log fields, or null when it is not in the sample. */
+    private String[] pendingLog;
+    private long pendingLogMillis;
     /** Set once the connection is to be closed: anything read after that is dropped. */
     private boolean closing;
     private boolean needsFlush;
 
+    /** The 1.5 behaviour alone. */
     RoutingHandler(Responses responses, ServerState state, ConnectionGuard guard) {
+        this(responses, state, guard, Features.NONE);
+    }
+
+    RoutingHandler(Responses responses, ServerState state, ConnectionGuard guard, Features features) {
         this.responses = responses;
         this.state = state;
         this.guard = guard;
+        this.features = features;
     }
 
     @Override
@@ -102,7 +149,36 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
             reject(ctx, null);
             return;
         }
-        pending = isHealthz(uri) ? Responses.Kind.OK : Responses.Kind.NOT_FOUND;
+        boolean healthz = isHealthz(uri);
+        pending = healthz ? Responses.Kind.OK : Responses.Kind.NOT_FOUND;
+        pendingRoute = Route.FIXED;
+        if (!healthz) {
+            if (features.metricsEndpoint() != null && hasPath(uri, METRICS)) {
+                pendingRoute = Route.METRICS;
+                pendingValues = new String[] {
+                    request.headers().get(HttpHeaderNames.ACCEPT),
+                    request.headers().get(HttpHeaderNames.ACCEPT_ENCODING),
+                };
+            } else if (features.errorPages() != null) {
+                prepareErrorPage(request);
+            }
+        }
+        if (features.metrics() != null || features.accessLog() != null) {
+            pendingStart = System.nanoTime();
+            pendingMethod = Metrics.methodIndex(request.method());
+        }
+        // The ceiling is checked before anything is captured, so a flood past it costs a draw and a CAS.
+        if (features.accessLog() != null && features.accessLog().sample() && features.accessLog().tryAcquire()) {
+            pendingLogMillis = System.currentTimeMillis();
+            pendingLog = new String[] {
+                remoteAddress(ctx),
+                request.method().name(),
+                uri,
+                request.headers().get(HttpHeaderNames.USER_AGENT),
+                request.headers().get(X_REQUEST_ID),
+                request.headers().get(X_CODE),
+            };
+        }
         pendingHead = HttpMethod.HEAD.equals(request.method());
         pendingHttp10 = http10;
         pendingKeepAlive = HttpUtil.isKeepAlive(request) && !state.isDraining();
@@ -124,8 +200,28 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
         } else {
             connection = pendingHttp10 ? Responses.Connection.DEFAULT : Responses.Connection.CLOSE;
         }
-        ByteBuf response = responses.get(pending, pendingHttp10, connection, pendingHead);
+        ByteBuf response;
+        int status;
+        switch (pendingRoute) {
+            case ERROR_PAGE -> {
+                response = errorPage(ctx, connection);
+                status = pendingCode;
+            }
+            case METRICS -> {
+                response = scrape(ctx, connection);
+                status = 200;
+            }
+            default -> {
+                response = responses.get(pending, pendingHttp10, connection, pendingHead);
+                status = pending.status;
+            }
+        }
+        if (features.metrics() != null || pendingLog != null) {
+            record(status, response.readableBytes());
+        }
         pending = null;
+        pendingValues = null;
+        pendingDebugHeaders = null;
         if (pendingKeepAlive) {
             guard.requestComplete();
             ctx.write(response, ctx.voidPromise());
@@ -133,6 +229,91 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
         } else {
             closeAfter(ctx, response);
         }
+    }
+
+    private void prepareErrorPage(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        int code = StatusText.parseErrorCode(headers.get(X_CODE));
+        if (code == 0) {
+            return;
+        }
+        pendingRoute = Route.ERROR_PAGE;
+        pendingCode = code;
+        String format = headers.get(X_FORMAT);
+        pendingVariant = ContentNegotiation.choose(format != null && !format.isBlank() ? format
+                : headers.get(HttpHeaderNames.ACCEPT), features.defaultVariant());
+        String[] values = new String[PageTemplate.Placeholder.values().length];
+        values[PageTemplate.Placeholder.CODE.ordinal()] = Integer.toString(code);
+        values[PageTemplate.Placeholder.REASON.ordinal()] = StatusText.reason(code);
+        values[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = pageValue(headers, "X-Request-ID");
+        values[PageTemplate.Placeholder.ORIGINAL_URI.ordinal()] = pageValue(headers, "X-Original-URI");
+        values[PageTemplate.Placeholder.NAMESPACE.ordinal()] = pageValue(headers, "X-Namespace");
+        values[PageTemplate.Placeholder.INGRESS.ordinal()] = pageValue(headers, "X-Ingress-Name");
+        values[PageTemplate.Placeholder.SERVICE.ordinal()] = pageValue(headers, "X-Service-Name");
+        pendingValues = values;
+        if (features.debug()) {
+            StringBuilder echo = new StringBuilder();
+            for (String name : DEBUG_HEADERS) {
+                String value = headers.get(name);
+                if (value != null) {
+                    echo.append(name).append(": ").append(Escape.headerValue(value)).append("\r\n");
+                }
+            }
+            pendingDebugHeaders = echo.toString();
+        }
+    }
+
+    private static String pageValue(HttpHeaders headers, String name) {
+        return Escape.sanitize(headers.get(name), Escape.MAX_VALUE_CHARS);
+    }
+
+    private ByteBuf errorPage(ChannelHandlerContext ctx, Responses.Connection connection) {
+        byte[] body = features.errorPages().current().find(pendingCode, pendingVariant.format).render(pendingValues);
+        return responses.build(ctx.alloc(), pendingCode, StatusText.reason(pendingCode), pendingHttp10, connection,
+                pendingHead, pendingVariant.contentType, pendingDebugHeaders == null ? "" : pendingDebugHeaders, body);
+    }
+
+    /** Encodes a scrape here, on the service port's own event loop: a few milliseconds, never on traffic. */
+    private ByteBuf scrape(ChannelHandlerContext ctx, Responses.Connection connection) {
+        MetricsEndpoint.Scrape scrape;
+        try {
+            scrape = features.metricsEndpoint().scrape(pendingValues[0], pendingValues[1]);
+        } catch (RuntimeException e) {
+            LOG.warn("metrics scrape failed: {}", Flags.quote(String.valueOf(e)));
+            return responses.build(ctx.alloc(), 500, "Internal Server Error", pendingHttp10, connection, pendingHead,
+                    "text/plain; charset=utf-8", "", "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
+        }
+        return responses.build(ctx.alloc(), 200, "OK", pendingHttp10, connection, pendingHead, scrape.contentType(),
+                scrape.gzip() ? "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n"
+                        : "Vary: Accept, Accept-Encoding\r\n", scrape.body());
+    }
+
+    private void record(int status, int bytes) {
+        long nanos = System.nanoTime() - pendingStart;
+        Metrics metrics = features.metrics();
+        if (metrics != null) {
+            metrics.request(features.port(), status, pendingMethod);
+            if (pendingRoute == Route.FIXED && pending == Responses.Kind.NOT_FOUND
+                    && features.port() == Metrics.Port.TRAFFIC) {
+                metrics.legacyNotFound(pendingHttp10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, nanos);
+            } else if (pendingRoute == Route.ERROR_PAGE) {
+                metrics.customError(pendingCode, pendingVariant.format);
+            }
+        }
+        String[] log = pendingLog;
+        if (log != null) {
+            pendingLog = null;
+            features.accessLog().submit(new AccessLog.Entry(pendingLogMillis, log[0], log[1], log[2], status, bytes,
+                    nanos, log[3], log[4], log[5]));
+        }
+    }
+
+    private static String remoteAddress(ChannelHandlerContext ctx) {
+        SocketAddress address = ctx.channel().remoteAddress();
+        if (address instanceof InetSocketAddress && ((InetSocketAddress) address).getAddress() != null) {
+            return ((InetSocketAddress) address).getAddress().getHostAddress();
+        }
+        return String.valueOf(address);
     }
 
     private void reject(ChannelHandlerContext ctx, Throwable cause) {
@@ -219,6 +400,11 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
 
     /** Whether the target's path is exactly {@code /healthz}, whatever the query, in origin or absolute form. */
     static boolean isHealthz(String uri) {
+        return hasPath(uri, HEALTHZ);
+    }
+
+    /** Whether the target's path is exactly {@code path}, whatever the query, in origin or absolute form. */
+    static boolean hasPath(String uri, String path) {
         int pathStart = 0;
         if (uri.charAt(0) != '/') {
             int scheme = uri.indexOf("://");
@@ -230,10 +416,10 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
                 return false;
             }
         }
-        if (!uri.startsWith(HEALTHZ, pathStart)) {
+        if (!uri.startsWith(path, pathStart)) {
             return false;
         }
-        int end = pathStart + HEALTHZ.length();
+        int end = pathStart + path.length();
         return end == uri.length() || uri.charAt(end) == '?' || uri.charAt(end) == '#';
     }
 }

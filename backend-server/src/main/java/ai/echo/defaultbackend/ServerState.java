@@ -4,13 +4,14 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What all connections of one server share: whether it is draining, and counts of the connections it
- * closed for bad input or for timeouts. Thread-safe.
+ * closed for bad input, for timeouts or over the connection limit. Thread-safe.
  */
 final class ServerState {
 
     private volatile boolean draining;
     private final LongAdder badRequests = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
+    private final LongAdder refused = new LongAdder();
 
     boolean isDraining() {
         return draining;
@@ -26,6 +27,15 @@ final class ServerState {
 
     void timedOut() {
         timeouts.increment();
+    }
+
+    /** A connection was closed on accept because the connection limit was reached. */
+    void connectionRefused() {
+        refused.increment();
+    }
+
+    long refusedConnections() {
+        return refused.sum();
     }
 
     long badRequests() {

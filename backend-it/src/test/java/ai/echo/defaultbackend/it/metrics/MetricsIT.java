@@ -1,0 +1,177 @@
+package ai.echo.defaultbackend.it.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.echo.defaultbackend.it.errorpages.BackendProcess;
+import ai.echo.defaultbackend.it.errorpages.Raw;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** /metrics of the packaged jar over real sockets: only on the service port, exact counts, bounded labels. */
+class MetricsIT {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private BackendProcess server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = BackendProcess.start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        server.close();
+    }
+
+    private String scrape() throws IOException, InterruptedException {
+        HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValue("text/plain; version=0.0.4; charset=utf-8");
+        return response.body();
+    }
+
+    private static double value(String scrape, String series) {
+        Matcher matcher = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(scrape);
+        assertThat(matcher.find()).as("series %s in%n%s", series, scrape).isTrue();
+        return Double.parseDouble(matcher.group(1));
+    }
+
+    @Test
+    void metricsAreNeverOnTheTrafficPort() throws Exception {
+        for (String path : List.of("/metrics", "/metrics?format=prometheus", "http://x/metrics")) {
+            assertThat(Raw.exchange(server.port(), "GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                    .isEqualTo(Raw.NOT_FOUND_15.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+        }
+        assertThat(Raw.exchange(server.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 200 OK\r\n").contains("\ndefault_http_backend_http_request_count_total{");
+        assertThat(Raw.exchange(server.svcPort(), "GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                .isEqualTo(Raw.NOT_FOUND_15.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+    }
+
+    @Test
+    void metricsCanBeTurnedOff() throws Exception {
+        try (BackendProcess off = BackendProcess.start("--metrics=false")) {
+            assertThat(Raw.exchange(off.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                    .isEqualTo(Raw.NOT_FOUND_15.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+            assertThat(Raw.exchange(off.svcPort(), "GET /healthz HTTP/1.0\r\n\r\n")).endsWith("\r\n\r\nok");
+        }
+    }
+
+    @Test
+    void countsAreExactAfterConcurrentLoad() throws Exception {
+        int threads = 4;
+        int perThread = 250;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(pool.submit(() -> {
+                    int notFound = 0;
+                    for (int i = 0; i < perThread; i++) {
+                        HttpResponse<Void> response = CLIENT.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + server.port() + "/load/" + i)).build(),
+                                HttpResponse.BodyHandlers.discarding());
+                        notFound += response.statusCode() == 404 ? 1 : 0;
+                    }
+                    return notFound;
+                }));
+            }
+            int answered = 0;
+            for (Future<Integer> result : results) {
+                answered += result.get();
+            }
+            assertThat(answered).isEqualTo(threads * perThread);
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int i = 0; i < 9; i++) {
+            CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.discarding());
+        }
+        String scrape = scrape();
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}"))
+                .isEqualTo(threads * perThread);
+        assertThat(value(scrape, "default_http_backend_http_request_duration_milliseconds_count{proto=\"1.1\"}"))
+                .isEqualTo(threads * perThread);
+        assertThat(value(scrape,
+                "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"GET\",port=\"traffic\"}"))
+                .isEqualTo(threads * perThread);
+        assertThat(value(scrape,
+                "defaultbackend_http_requests_total{code_class=\"2xx\",method=\"GET\",port=\"traffic\"}"))
+                .isEqualTo(9);
+    }
+
+    @Test
+    void labelsStayBoundedUnderRandomMethodsAndCodes() throws Exception {
+        Random random = new Random(7);
+        int requests = 300;
+        for (int i = 0; i < requests; i++) {
+            String method = "X" + Integer.toString(random.nextInt(1 << 30), 36).toUpperCase();
+            String code = "X-Code: " + (100 + random.nextInt(900)) + "\r\n";
+            assertThat(Raw.exchange(server.port(), method + " /" + i + " HTTP/1.1\r\nHost: a\r\n" + code
+                    + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 ");
+        }
+        String scrape = scrape();
+        Set<String> methods = new HashSet<>();
+        Set<String> codes = new HashSet<>();
+        double total = 0;
+        Matcher series = Pattern.compile("^defaultbackend_http_requests_total\\{code_class=\"\\dxx\",method=\"([^\"]*)\","
+                + "port=\"traffic\"} (\\S+)$", Pattern.MULTILINE).matcher(scrape);
+        while (series.find()) {
+            methods.add(series.group(1));
+            total += Double.parseDouble(series.group(2));
+        }
+        Matcher custom = Pattern.compile("^defaultbackend_custom_error_responses_total\\{code=\"([^\"]*)\"",
+                Pattern.MULTILINE).matcher(scrape);
+        while (custom.find()) {
+            codes.add(custom.group(1));
+        }
+        assertThat(methods).containsExactly("OTHER");
+        assertThat(total).isEqualTo(requests);
+        assertThat(codes).isNotEmpty().allMatch(code -> code.matches("[45]\\d\\d"));
+        assertThat(scrape).doesNotContain("method=\"X");
+    }
+
+    @Test
+    void gzipAndOpenMetricsWhenAsked() throws Exception {
+        HttpResponse<byte[]> response = CLIENT.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics"))
+                        .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+                        .header("Accept-Encoding", "gzip").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Encoding")).hasValue("gzip");
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
+        String body;
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(response.body()))) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(body).contains("\nprocess_cpu_seconds_total ", "\njvm_memory_used_bytes{area=\"heap\"} ")
+                .endsWith("# EOF\n");
+    }
+}

@@ -1,0 +1,180 @@
+package ai.echo.defaultbackend;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/**
+ * The optional access log: one JSON object per line on stdout for a sample of the requests, with a ceiling
+ * of lines per second so that a flood of requests cannot make logging the bottleneck.
+ *
+ * <p>The event loops only decide and hand over: when a request's head arrives, {@link #sample()} is a random
+ * draw and {@link #tryAcquire()} a lock-free token bucket, so that a request past the ceiling costs nothing
+ * more; when it is answered, {@link #submit} is a non-blocking offer to a bounded queue. One daemon thread
+ * formats and writes the lines. A line refused by the ceiling or by a full queue is dropped and counted;
+ * the counts are in the metrics. Requests refused as malformed (400, 414, 431) are not logged: they have
+ * no reliable method or path, and are counted in {@code defaultbackend_connections_closed_total}.
+ *
+ * <p>Every field is escaped as a JSON string (non-ASCII as {@code \\u} escapes, so a line is ASCII) after
+ * being cut to {@link Escape#MAX_VALUE_CHARS}.
+ */
+final class AccessLog implements AutoCloseable {
+
+    /** One request, as captured on the event loop; formatted later by the writer thread. */
+    record Entry(long epochMillis, String remote, String method, String path, int status, long bytes,
+                 long durationNanos, String userAgent, String requestId, String xCode) {
+    }
+
+    static final int QUEUE_CAPACITY = 8192;
+
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final Entry STOP = new Entry(0, "", "", "", 0, 0, 0, "", "", "");
+
+    private final double sampleRate;
+    private final long nanosPerLine;
+    private final long burstNanos;
+    private final LongSupplier nanoClock;
+    private final PrintStream out;
+    private final BlockingQueue<Entry> queue;
+    /** The token bucket as a theoretical arrival time (GCRA): a line may go if this is not too far ahead. */
+    private final AtomicLong nextFree;
+    private final LongAdder written = new LongAdder();
+    private final LongAdder rateLimited = new LongAdder();
+    private final LongAdder queueFull = new LongAdder();
+    private final Thread writer;
+
+    /**
+     * @param sampleRate        share of requests considered for logging, 0 to 1
+     * @param maxLinesPerSecond ceiling of lines per second, averaged, with a burst of one second's worth
+     */
+    AccessLog(double sampleRate, int maxLinesPerSecond, int queueCapacity, PrintStream out, LongSupplier nanoClock) {
+        this.sampleRate = sampleRate;
+        this.nanosPerLine = TimeUnit.SECONDS.toNanos(1) / maxLinesPerSecond;
+        this.burstNanos = nanosPerLine * (maxLinesPerSecond - 1L);
+        this.nanoClock = nanoClock;
+        this.out = out;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.nextFree = new AtomicLong(nanoClock.getAsLong());
+        this.writer = new Thread(this::drain, "access-log");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /** Whether this request is in the sample. */
+    boolean sample() {
+        return sampleRate >= 1.0 || sampleRate > 0 && ThreadLocalRandom.current().nextDouble() < sampleRate;
+    }
+
+    /** Takes a token for one line; false (and counted as dropped) when over the ceiling. */
+    boolean tryAcquire() {
+        long now = nanoClock.getAsLong();
+        while (true) {
+            long free = nextFree.get();
+            long start = free - now < 0 ? now : free;
+            if (start - now > burstNanos) {
+                rateLimited.increment();
+                return false;
+            }
+            if (nextFree.compareAndSet(free, start + nanosPerLine)) {
+                return true;
+            }
+        }
+    }
+
+    /** Hands a line to the writer thread; never blocks. */
+    void submit(Entry entry) {
+        if (!queue.offer(entry)) {
+            queueFull.increment();
+        }
+    }
+
+    long written() {
+        return written.sum();
+    }
+
+    long droppedByRateLimit() {
+        return rateLimited.sum();
+    }
+
+    long droppedQueueFull() {
+        return queueFull.sum();
+    }
+
+    private void drain() {
+        List<Entry> batch = new ArrayList<>(256);
+        StringBuilder lines = new StringBuilder(64 * 1024);
+        boolean stopping = false;
+        while (!stopping) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                stopping = true;
+            }
+            queue.drainTo(batch, 255);
+            for (Entry entry : batch) {
+                if (entry == STOP) {
+                    stopping = true;
+                } else {
+                    format(entry, lines);
+                    written.increment();
+                }
+            }
+            batch.clear();
+            if (lines.length() > 0) {
+                // One call per batch: the PrintStream's lock keeps lines whole next to the server's own log.
+                out.print(lines);
+                out.flush();
+                lines.setLength(0);
+            }
+        }
+    }
+
+    static void format(Entry entry, StringBuilder out) {
+        out.append("{\"time\":\"").append(TIME.format(Instant.ofEpochMilli(entry.epochMillis()))).append('"');
+        string(out, "remote", entry.remote());
+        string(out, "method", entry.method());
+        string(out, "path", entry.path());
+        out.append(",\"status\":").append(entry.status());
+        out.append(",\"bytes\":").append(entry.bytes());
+        long micros = entry.durationNanos() / 1000;
+        long fraction = micros % 1000;
+        out.append(",\"duration_ms\":").append(micros / 1000).append('.')
+                .append(fraction < 100 ? (fraction < 10 ? "00" : "0") : "").append(fraction);
+        string(out, "user_agent", entry.userAgent());
+        string(out, "request_id", entry.requestId());
+        string(out, "x_code", entry.xCode());
+        out.append("}\n");
+    }
+
+    private static void string(StringBuilder out, String name, String value) {
+        out.append(",\"").append(name).append("\":\"");
+        Escape.json(Escape.cut(value, Escape.MAX_VALUE_CHARS), out);
+        out.append('"');
+    }
+
+    /** Writes what is queued, then stops the writer. */
+    @Override
+    public void close() {
+        while (!queue.offer(STOP)) {
+            queue.poll();
+            queueFull.increment();
+        }
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

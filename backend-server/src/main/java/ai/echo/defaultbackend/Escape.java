@@ -1,0 +1,127 @@
+package ai.echo.defaultbackend;
+
+/**
+ * Makes text that came from a request safe to put in a response or a log line. Request values are first
+ * {@linkplain #sanitize sanitised} (visible ASCII only, bounded length), then escaped for where they go.
+ */
+final class Escape {
+
+    /** Longest request value put in a page, a header or a log line; longer values are cut. */
+    static final int MAX_VALUE_CHARS = 512;
+
+    private Escape() {
+    }
+
+    /**
+     * Visible ASCII and space only: anything else (controls, DEL, bytes a proxy passed as Latin-1) becomes
+     * U+FFFD, so no line break, terminal escape or invisible character can ride along. Cut to
+     * {@code maxChars}, with {@code ...} to show it.
+     */
+    static String sanitize(CharSequence value, int maxChars) {
+        if (value == null) {
+            return "";
+        }
+        int length = Math.min(value.length(), maxChars);
+        boolean clean = length == value.length();
+        for (int i = 0; clean && i < length; i++) {
+            char c = value.charAt(i);
+            clean = c >= 0x20 && c < 0x7f;
+        }
+        if (clean) {
+            return value.toString();
+        }
+        StringBuilder out = new StringBuilder(length + 3);
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '\uFFFD');
+        }
+        if (length < value.length()) {
+            out.append("...");
+        }
+        return out.toString();
+    }
+
+    /** For a response header: visible ASCII and space only (others become {@code ?}), cut to 256 characters. */
+    static String headerValue(CharSequence value) {
+        String cut = cut(value, 256);
+        StringBuilder out = null;
+        for (int i = 0; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            boolean ok = c >= 0x20 && c < 0x7f;
+            if (!ok && out == null) {
+                out = new StringBuilder(cut.length()).append(cut, 0, i);
+            }
+            if (out != null) {
+                out.append(ok ? c : '?');
+            }
+        }
+        return out == null ? cut : out.toString();
+    }
+
+    /** Cut to {@code maxChars}, with {@code ...} to show it; null becomes empty. Nothing else changes. */
+    static String cut(CharSequence value, int maxChars) {
+        if (value == null) {
+            return "";
+        }
+        return value.length() <= maxChars ? value.toString() : value.subSequence(0, maxChars) + "...";
+    }
+
+    /** For HTML text and attribute values. */
+    static void html(CharSequence value, StringBuilder out) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '&' -> out.append("&amp;");
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '"' -> out.append("&quot;");
+                case '\'' -> out.append("&#39;");
+                default -> out.append(c);
+            }
+        }
+    }
+
+    /** For XML text and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
+    static void xml(CharSequence value, StringBuilder out) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '&' -> out.append("&amp;");
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '"' -> out.append("&quot;");
+                case '\'' -> out.append("&apos;");
+                default -> out.append(c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == '\uFFFE' || c == '\uFFFF'
+                        ? '\uFFFD' : c);
+            }
+        }
+    }
+
+    /**
+     * For the inside of a JSON string. Besides what JSON requires, {@code <}, {@code >}, {@code &} and the
+     * line separators are escaped too, so the string stays inert if a page embeds it in HTML or JavaScript;
+     * non-ASCII is escaped so that a log line is plain ASCII.
+     */
+    static void json(CharSequence value, StringBuilder out) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&') {
+                        out.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf])
+                                .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+}

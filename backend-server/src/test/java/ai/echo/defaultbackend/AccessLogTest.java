@@ -1,0 +1,199 @@
+package ai.echo.defaultbackend;
+
+import static ai.echo.defaultbackend.Wire.send;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class AccessLogTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    private AccessLog log;
+    private EmbeddedChannel channel;
+
+    @AfterEach
+    void close() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+        if (log != null) {
+            log.close();
+        }
+    }
+
+    private List<String> lines() {
+        synchronized (out) {
+            return bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within " + DEADLINE + ": " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static AccessLog.Entry entry(int status) {
+        return new AccessLog.Entry(0, "127.0.0.1", "GET", "/", status, 145, 1_234_567, "curl", "", "");
+    }
+
+    @Test
+    void theCeilingHoldsWhateverTheLoad() {
+        log = new AccessLog(1.0, 10, 100, out, clock::get);
+        int allowed = 0;
+        for (int i = 0; i < 10_000; i++) {
+            allowed += log.tryAcquire() ? 1 : 0;
+        }
+        assertThat(allowed).isEqualTo(10);
+        assertThat(log.droppedByRateLimit()).isEqualTo(10_000 - 10);
+
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(100)); // a tenth of a second: one more line
+        allowed = 0;
+        for (int i = 0; i < 1000; i++) {
+            allowed += log.tryAcquire() ? 1 : 0;
+        }
+        assertThat(allowed).isEqualTo(1);
+
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(60)); // a quiet minute refills the burst, no more
+        allowed = 0;
+        for (int i = 0; i < 1000; i++) {
+            allowed += log.tryAcquire() ? 1 : 0;
+        }
+        assertThat(allowed).isEqualTo(10);
+    }
+
+    @Test
+    void theCeilingHoldsAcrossThreads() throws InterruptedException {
+        log = new AccessLog(1.0, 50, 100, out, clock::get);
+        AtomicLong allowed = new AtomicLong();
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 5000; i++) {
+                    if (log.tryAcquire()) {
+                        allowed.incrementAndGet();
+                    }
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(allowed.get()).isEqualTo(50);
+        assertThat(log.droppedByRateLimit()).isEqualTo(20_000 - 50);
+    }
+
+    @Test
+    void samplesAtTheRateAsked() {
+        log = new AccessLog(0.25, 10, 100, out, clock::get);
+        int sampled = 0;
+        for (int i = 0; i < 40_000; i++) {
+            sampled += log.sample() ? 1 : 0;
+        }
+        // Binomial(40000, 0.25): the standard deviation is about 87, so this range is over 11 of them wide.
+        assertThat(sampled).isBetween(9_500, 10_500);
+        assertThat(new AccessLog(0, 10, 1, out, clock::get).sample()).isFalse();
+        assertThat(new AccessLog(1, 10, 1, out, clock::get).sample()).isTrue();
+    }
+
+    @Test
+    void aLineIsOneEscapedJsonObject() {
+        StringBuilder line = new StringBuilder();
+        AccessLog.format(new AccessLog.Entry(1_795_690_563_197L, "::1", "GET", "/\"}\n{\"injected\":1\u001b[2J",
+                503, 183, 2_598_000, "Mozilla \u00e9\u2028 <x>", "id\\1", "503"), line);
+        assertThat(line.toString()).isEqualTo("{\"time\":\"2026-11-26T10:56:03.197Z\",\"remote\":\"::1\","
+                + "\"method\":\"GET\",\"path\":\"/\\\"}\\n{\\\"injected\\\":1\\u001b[2J\",\"status\":503,"
+                + "\"bytes\":183,\"duration_ms\":2.598,\"user_agent\":\"Mozilla \\u00e9\\u2028 \\u003cx\\u003e\","
+                + "\"request_id\":\"id\\\\1\",\"x_code\":\"503\"}\n");
+        line.setLength(0);
+        AccessLog.format(new AccessLog.Entry(0, "", "", "x".repeat(5000), 404, 0, 5_000, null, null, null), line);
+        assertThat(line.toString()).contains("\"duration_ms\":0.005,", "\"user_agent\":\"\",")
+                .contains("x".repeat(Escape.MAX_VALUE_CHARS) + "...\"").hasSizeLessThan(700);
+    }
+
+    @Test
+    void theWriterThreadWritesWhatIsSubmitted() throws InterruptedException {
+        log = new AccessLog(1.0, 1000, 100, out, clock::get);
+        for (int i = 0; i < 25; i++) {
+            log.submit(entry(400 + i));
+        }
+        await("25 lines written", () -> lines().size() == 25);
+        assertThat(log.written()).isEqualTo(25);
+        assertThat(lines().get(24)).contains("\"status\":424,");
+    }
+
+    @Test
+    void aFullQueueDropsAndCountsInsteadOfBlocking() throws InterruptedException {
+        CountDownLatch stuck = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        PrintStream slow = new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                stuck.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, true, StandardCharsets.UTF_8);
+        log = new AccessLog(1.0, 1000, 4, slow, clock::get);
+        log.submit(entry(500));
+        assertThat(stuck.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue(); // the writer is blocked
+        long start = System.nanoTime();
+        for (int i = 0; i < 1000; i++) {
+            log.submit(entry(404));
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(log.droppedQueueFull()).isEqualTo(1000 - 4);
+        release.countDown();
+        await("the queued lines written", () -> log.written() == 1 + 4);
+    }
+
+    @Test
+    void thePipelineLogsSampledTrafficWithItsFields() throws InterruptedException {
+        log = new AccessLog(1.0, 1000, 100, out, System::nanoTime);
+        Features features = new Features(Metrics.Port.TRAFFIC, null, null, null, Variant.TEXT_HTML, false, log);
+        BackendInitializer initializer = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(),
+                new ServerState(), new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE,
+                features);
+        channel = new EmbeddedChannel();
+        channel.pipeline().addLast(initializer);
+        send(channel, "DELETE /a/b?c=\"d\" HTTP/1.1\r\nHost: x\r\nUser-Agent: bot\u00ff\"\r\n"
+                + "X-Request-ID: r-1\r\nX-Code: 503\r\n\r\n");
+        Wire.received(channel);
+        await("one line", () -> lines().size() == 1);
+        assertThat(lines().get(0)).matches("\\{\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\","
+                + "\"remote\":\"embedded\",\"method\":\"DELETE\",\"path\":\"/a/b\\?c=\\\\\"d\\\\\"\",\"status\":404,"
+                + "\"bytes\":145,\"duration_ms\":\\d+\\.\\d{3},\"user_agent\":\"bot\\\\u00ff\\\\\"\","
+                + "\"request_id\":\"r-1\",\"x_code\":\"503\"}");
+    }
+}

@@ -1,0 +1,241 @@
+package ai.echo.defaultbackend;
+
+import static ai.echo.defaultbackend.Wire.received;
+import static ai.echo.defaultbackend.Wire.send;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What /metrics says after known traffic: exact counts, 1.5's names and buckets, bounded labels. */
+class MetricsTest {
+
+    @TempDir
+    Path dir;
+
+    private final ServerState state = new ServerState();
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private ErrorPageStore store;
+    private Metrics metrics;
+    private BackendInitializer traffic;
+    private BackendInitializer service;
+
+    @BeforeEach
+    void server() {
+        store = new ErrorPageStore(dir, Duration.ofMinutes(10)).start();
+        metrics = new Metrics(new Metrics.Sources(() -> traffic.openConnections(), () -> service.openConnections(),
+                state::badRequests, state::timeouts, state::refusedConnections, null, store));
+        DefaultChannelGroup group = new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE);
+        traffic = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state, group, Integer.MAX_VALUE,
+                new Features(Metrics.Port.TRAFFIC, metrics, null, store, Variant.TEXT_HTML, false, null));
+        service = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state, group, Integer.MAX_VALUE,
+                new Features(Metrics.Port.SERVICE, metrics, new MetricsEndpoint(metrics.registry()), null,
+                        Variant.TEXT_HTML, false, null));
+    }
+
+    @AfterEach
+    void releaseEverything() {
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+        store.close();
+    }
+
+    private EmbeddedChannel open(BackendInitializer initializer) {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.pipeline().addLast(initializer);
+        channels.add(channel);
+        return channel;
+    }
+
+    /** A scrape through the service port's pipeline, as a scraper sees it. */
+    private String scrape() {
+        EmbeddedChannel channel = open(service);
+        send(channel, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        String response = received(channel);
+        assertThat(response).startsWith("HTTP/1.1 200 OK\r\n")
+                .contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n");
+        return response.substring(response.indexOf("\r\n\r\n") + 4);
+    }
+
+    private static double value(String scrape, String series) {
+        Matcher matcher = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE)
+                .matcher(scrape);
+        assertThat(matcher.find()).as("series %s in%n%s", series, scrape).isTrue();
+        return Double.parseDouble(matcher.group(1));
+    }
+
+    private static String traffic(String codeClass, String method) {
+        return "defaultbackend_http_requests_total{code_class=\"" + codeClass + "\",method=\"" + method
+                + "\",port=\"traffic\"}";
+    }
+
+    private static void repeat(EmbeddedChannel channel, int times, String request) {
+        for (int i = 0; i < times; i++) {
+            send(channel, request);
+        }
+        received(channel);
+    }
+
+    @Test
+    void countsAreExactAfterKnownTraffic() {
+        EmbeddedChannel channel = open(traffic);
+        repeat(channel, 137, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+        repeat(channel, 13, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+        repeat(channel, 5, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        repeat(channel, 7, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nAccept: application/json\r\n\r\n");
+        repeat(channel, 3, "HEAD / HTTP/1.1\r\nHost: x\r\nX-Code: 404\r\n\r\n");
+        for (int i = 0; i < 11; i++) {
+            send(open(traffic), "GET / HTTP/1.0\r\n\r\n");
+        }
+        channels.forEach(Wire::received);
+        String scrape = scrape();
+
+        // 1.5's names: catch-all 404s only, by protocol.
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isEqualTo(150);
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.0\"}")).isEqualTo(11);
+        assertThat(value(scrape, "default_http_backend_http_request_duration_milliseconds_count{proto=\"1.1\"}"))
+                .isEqualTo(150);
+        assertThat(value(scrape,
+                "default_http_backend_http_request_duration_milliseconds_bucket{proto=\"1.1\",le=\"+Inf\"}"))
+                .isEqualTo(150);
+        // The new ones: every answer.
+        assertThat(value(scrape, traffic("4xx", "GET")))
+                .isEqualTo(137 + 11);
+        assertThat(value(scrape, traffic("4xx", "POST")))
+                .isEqualTo(13);
+        assertThat(value(scrape, traffic("4xx", "HEAD")))
+                .isEqualTo(3);
+        assertThat(value(scrape, traffic("2xx", "GET")))
+                .isEqualTo(5);
+        assertThat(value(scrape, traffic("5xx", "GET")))
+                .isEqualTo(7);
+        assertThat(value(scrape, "defaultbackend_custom_error_responses_total{code=\"503\",format=\"json\"}"))
+                .isEqualTo(7);
+        assertThat(value(scrape, "defaultbackend_custom_error_responses_total{code=\"404\",format=\"html\"}"))
+                .isEqualTo(3);
+        // The scrape itself is counted on the service port once answered: not yet in its own body.
+        assertThat(scrape).doesNotContain("method=\"GET\",port=\"service\"}");
+        assertThat(value(scrape(), "defaultbackend_http_requests_total{code_class=\"2xx\",method=\"GET\","
+                + "port=\"service\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void theLegacyHistogramHas15sBucketsInMilliseconds() {
+        repeat(open(traffic), 3, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        String scrape = scrape();
+        List<String> bounds = Pattern.compile(
+                        "^default_http_backend_http_request_duration_milliseconds_bucket\\{proto=\"1\\.1\",le=\"([^\"]+)\"}",
+                        Pattern.MULTILINE)
+                .matcher(scrape).results().map(result -> result.group(1)).collect(Collectors.toList());
+        assertThat(bounds).containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+                "1.0", "2.5", "5.0", "10.0", "+Inf");
+        assertThat(scrape).contains("# TYPE default_http_backend_http_request_duration_milliseconds histogram\n",
+                "# TYPE default_http_backend_http_request_count_total counter\n");
+        // Milliseconds, not seconds: three EmbeddedChannel answers take well under a second in total, and
+        // more than zero.
+        double sum = value(scrape, "default_http_backend_http_request_duration_milliseconds_sum{proto=\"1.1\"}");
+        assertThat(sum).isPositive().isLessThan(1000);
+    }
+
+    @Test
+    void labelsStayBoundedWhateverMethodsClientsSend() {
+        Random random = new Random(42);
+        EmbeddedChannel channel = open(traffic);
+        String[] known = Arrays.stream(Metrics.KNOWN_METHODS).map(m -> m.name()).toArray(String[]::new);
+        int requests = 600;
+        for (int i = 0; i < requests; i++) {
+            String method = random.nextInt(3) == 0 ? known[random.nextInt(known.length)]
+                    : "M" + Long.toString(random.nextLong() & Long.MAX_VALUE, 36).toUpperCase();
+            String code = random.nextInt(4) == 0 ? "X-Code: " + (400 + random.nextInt(200)) + "\r\n" : "";
+            send(channel, method + " /" + i + " HTTP/1.1\r\nHost: x\r\n" + code + "\r\n");
+        }
+        received(channel);
+        String scrape = scrape();
+
+        Set<String> methods = new HashSet<>();
+        double total = 0;
+        Matcher series = Pattern.compile("^defaultbackend_http_requests_total\\{code_class=\"(\\dxx)\",method=\"([^\"]*)\","
+                + "port=\"traffic\"} (\\S+)$", Pattern.MULTILINE).matcher(scrape);
+        while (series.find()) {
+            methods.add(series.group(2));
+            total += Double.parseDouble(series.group(3));
+        }
+        Set<String> allowed = new HashSet<>(Arrays.asList(known));
+        allowed.add("OTHER");
+        assertThat(methods).isSubsetOf(allowed).contains("OTHER");
+        assertThat(total).isEqualTo(requests);
+        // Custom-error labels: codes 400-599 and four formats at most, whatever was sent.
+        assertThat(Pattern.compile("^defaultbackend_custom_error_responses_total\\{code=\"([45]\\d\\d)\","
+                + "format=\"(html|json|xml|text)\"}", Pattern.MULTILINE).matcher(scrape).results().count())
+                .isEqualTo(scrape.lines().filter(l -> l.startsWith("defaultbackend_custom_error_responses_total")).count());
+    }
+
+    @Test
+    void connectionCountsComeFromTheServer() {
+        EmbeddedChannel open = open(traffic);
+        send(open(traffic), "GET / HTTP/1.1\r\n\r\n"); // no Host: 400 and closed
+        String scrape = scrape();
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"bad_request\"}")).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"timeout\"}")).isZero();
+        assertThat(value(scrape, "defaultbackend_open_connections{port=\"traffic\"}")).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_open_connections{port=\"service\"}")).isEqualTo(1);
+        assertThat(open.isOpen()).isTrue();
+    }
+
+    @Test
+    void processAndJvmMetricsAreThere() {
+        String scrape = scrape();
+        assertThat(scrape).contains("\nprocess_cpu_seconds_total ", "\nprocess_start_time_seconds ",
+                "\nprocess_open_fds ", "\njvm_memory_used_bytes{area=\"heap\"} ", "\njvm_threads_current ",
+                "jvm_gc_collection_seconds_count{", "\ndefaultbackend_build_info{version=\"");
+    }
+
+    @Test
+    void metricsAreOnlyOnTheServicePort() {
+        EmbeddedChannel channel = open(traffic);
+        send(channel, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(Wire.NOT_FOUND_15);
+    }
+
+    @Test
+    void openMetricsAndGzipByRequest() throws IOException {
+        EmbeddedChannel channel = open(service);
+        send(channel, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text;version=1.0.0,"
+                + "text/plain;version=0.0.4;q=0.5\r\nAccept-Encoding: gzip, deflate\r\n\r\n");
+        byte[] response = Wire.receivedBytes(channel);
+        String text = new String(response, StandardCharsets.ISO_8859_1);
+        int bodyStart = text.indexOf("\r\n\r\n") + 4;
+        String head = text.substring(0, bodyStart);
+        assertThat(head).startsWith("HTTP/1.1 200 OK\r\n")
+                .contains("\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n",
+                        "\r\nContent-Encoding: gzip\r\n",
+                        "\r\nContent-Length: " + (response.length - bodyStart) + "\r\n");
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(response, bodyStart,
+                response.length - bodyStart))) {
+            String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(body).contains("# TYPE default_http_backend_http_request_count counter\n").endsWith("# EOF\n");
+        }
+
+        send(channel, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(channel)).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\n");
+    }
+}

@@ -1,0 +1,107 @@
+package ai.echo.defaultbackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class PageTemplateTest {
+
+    /** Everything a hostile client or upstream could put in a header that reaches a page. */
+    private static final String HOSTILE = "</title><script>alert('x')</script>\"&amp;\\\r\n\u0000\u001b[31m\u2028"
+            + "]]><!--{{code}}";
+
+    private static String[] values(String all) {
+        String[] values = new String[PageTemplate.Placeholder.values().length];
+        Arrays.fill(values, Escape.sanitize(all, Escape.MAX_VALUE_CHARS));
+        return values;
+    }
+
+    private static String render(String template, PageFormat format, String[] values) {
+        return new String(PageTemplate.parse(template, format).render(values), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void fillsEveryPlaceholder() {
+        String[] values = new String[PageTemplate.Placeholder.values().length];
+        for (PageTemplate.Placeholder placeholder : PageTemplate.Placeholder.values()) {
+            values[placeholder.ordinal()] = "<" + placeholder.key + ">";
+        }
+        String page = render("{{code}}|{{ reason }}|{{REQUEST_ID}}|{{original_uri}}|{{namespace}}|{{ingress}}"
+                + "|{{service}}|{{unknown}}|{{code", PageFormat.TEXT, values);
+        assertThat(page).isEqualTo("<code>|<reason>|<request_id>|<original_uri>|<namespace>|<ingress>|<service>"
+                + "|{{unknown}}|{{code");
+    }
+
+    @Test
+    void escapesForHtml() {
+        String page = render("<p title=\"{{original_uri}}\">{{request_id}}</p>", PageFormat.HTML, values(HOSTILE));
+        assertThat(page).doesNotContain("<script>", "</title>", "\"&amp;", "'x'", "\r", "\n", "\u0000", "\u001b",
+                "\u2028", "<!--");
+        assertThat(page).contains("&lt;/title&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;amp;");
+        // Values are not templates: a placeholder inside a value stays text.
+        assertThat(page).contains("{{code}}");
+    }
+
+    @Test
+    void escapesForXml() {
+        String page = render("<e a=\"{{namespace}}\">{{ingress}}</e>", PageFormat.XML, values(HOSTILE));
+        assertThat(page).doesNotContain("<script>", "]]>", "<!--", "\u0000", "\u001b", "\r\n");
+        assertThat(page).contains("&lt;/title&gt;&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;&quot;&amp;amp;");
+    }
+
+    @Test
+    void escapesForJson() {
+        String page = render("{\"id\":\"{{request_id}}\",\"uri\":\"{{original_uri}}\"}", PageFormat.JSON,
+                values(HOSTILE));
+        assertThat(page).doesNotContain("<", ">", "\r", "\n", "\u0000", "\u001b", "\u2028", "'\"");
+        assertThat(page).contains("\\u003c/title\\u003e", "\\\"\\u0026amp;\\\\", "\\ufffd");
+        // Still one JSON object with two string members.
+        assertThat(page.replaceAll("\\\\.", "")).matches("\\{\"id\":\"[^\"]*\",\"uri\":\"[^\"]*\"}");
+    }
+
+    @Test
+    void plainTextKeepsNoControlCharacters() {
+        String page = render("{{service}}", PageFormat.TEXT, values(HOSTILE));
+        assertThat(page).doesNotContain("\r", "\n", "\u0000", "\u001b", "\u2028");
+        assertThat(page).startsWith("</title><script>");
+    }
+
+    @Test
+    void cutsLongValues() {
+        String[] values = values("a".repeat(100_000));
+        assertThat(render("{{original_uri}}", PageFormat.TEXT, values))
+                .hasSize(Escape.MAX_VALUE_CHARS + 3).endsWith("...");
+    }
+
+    @Test
+    void aPageWithoutPlaceholdersIsEncodedOnce() {
+        PageTemplate template = PageTemplate.parse("<h1>down</h1> {{not_ours}} é", PageFormat.HTML);
+        byte[] first = template.render(values("x"));
+        assertThat(template.render(values("y"))).isSameAs(first);
+        assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("<h1>down</h1> {{not_ours}} é");
+    }
+
+    @ParameterizedTest
+    @EnumSource(PageFormat.class)
+    void builtInPagesShowCodeReasonAndRequestId(PageFormat format) {
+        String[] values = values("");
+        values[PageTemplate.Placeholder.CODE.ordinal()] = "503";
+        values[PageTemplate.Placeholder.REASON.ordinal()] = "Service Unavailable";
+        values[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = "abc<1>";
+        String page = new String(PageTemplate.builtIn(format).render(values), StandardCharsets.UTF_8);
+        assertThat(page).contains("503", "Service Unavailable");
+        switch (format) {
+            case HTML -> assertThat(page).startsWith("<!DOCTYPE html>").contains("<title>503 Service Unavailable</title>",
+                    "abc&lt;1&gt;");
+            case JSON -> assertThat(page).isEqualTo("{\"code\":503,\"reason\":\"Service Unavailable\","
+                    + "\"request_id\":\"abc\\u003c1\\u003e\"}\n");
+            case XML -> assertThat(page).startsWith("<?xml").contains("<code>503</code>",
+                    "<requestId>abc&lt;1&gt;</requestId>");
+            case TEXT -> assertThat(page).isEqualTo("503 Service Unavailable\n");
+        }
+    }
+}
