@@ -37,8 +37,8 @@ class ImageConstraintsIT {
      * image wrote.
      */
     private static final Set<String> PODMAN_MOUNT_POINTS = Set.of(
-            "/etc", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/etc/passwd", "/etc/group",
-            "/run", "/run/.containerenv", "/run/secrets", "/var", "/var/tmp", "/dev", "/proc", "/sys");
+            "/etc", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run", "/run/.containerenv",
+            "/var", "/var/tmp");
 
     enum Constraints {
         IMAGE_DEFAULTS(),
@@ -77,6 +77,9 @@ class ImageConstraintsIT {
         int svcPort = RawHttp.freePort();
         List<String> options = new ArrayList<>(List.of(
                 "--network", "host", "--memory", "64m", "--memory-swap", "64m", "--health-interval", "disable",
+                // podman adds the --user to /etc/passwd and /etc/group of a writable root; a kubelet does
+                // not, and podman diff would show podman's write as the image's.
+                "--passwd=false",
                 "-e", "PORT=" + port, "-e", "SVC_PORT=" + svcPort, "-e", "BIND_ADDRESS=127.0.0.1"));
         options.addAll(constraints.options);
         System.out.printf("%s: podman run %s%n", constraints, String.join(" ", constraints.options));
@@ -96,7 +99,9 @@ class ImageConstraintsIT {
 
             assertDrainsOnSigterm(container, port);
 
-            List<String> written = container.diff().stream()
+            List<String> diff = container.diff();
+            System.out.printf("%s: podman diff %s%n", constraints, diff);
+            List<String> written = diff.stream()
                     .filter(line -> !PODMAN_MOUNT_POINTS.contains(line.substring(line.indexOf(' ') + 1)))
                     .toList();
             assertThat(written).as("files written at run time (podman diff, less podman's own mount points)")
@@ -156,7 +161,6 @@ class ImageConstraintsIT {
             Duration stop = Duration.ofNanos(System.nanoTime() - signalled);
             assertThat(exit).as("exit code after SIGTERM").isZero();
             assertThat(stop).as("time from SIGTERM to exit").isLessThan(Duration.ofSeconds(8));
-            assertThat(container.inspect("{{.State.OOMKilled}}")).isEqualTo("false");
         }
     }
 
