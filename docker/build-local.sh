@@ -167,7 +167,10 @@ created="$(git -C "$ROOT" log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:
 log "building $TAG (version $version, revision $revision)"
 # --network host: the build stage fetches Maven and the dependencies, and the training run binds loopback.
 # --format docker: the OCI format has no HEALTHCHECK.
+iidfile="$(mktemp "$STATE/iid.XXXXXX")"
+trap 'rm -f "$iidfile"' EXIT
 podman build \
+    --iidfile "$iidfile" \
     --pull=never \
     --network host \
     --format docker \
@@ -181,4 +184,6 @@ podman build \
     -t "$TAG" \
     "$ROOT" >&2
 log "built $TAG"
-podman image inspect --format '{{.Id}}' "$TAG"
+# The ID of what this run built (the tag may be moved by a build from another worktree at any time).
+sed 's/^sha256://' "$iidfile"
+echo

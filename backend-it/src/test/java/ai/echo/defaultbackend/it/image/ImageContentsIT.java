@@ -21,7 +21,7 @@ class ImageContentsIT {
     @BeforeAll
     static void exportFilesystem() throws IOException {
         image = LocalImage.get();
-        String id = image.podman().run(TIMEOUT, "create", "--health-interval", "disable", LocalImage.TAG)
+        String id = image.podman().run(TIMEOUT, "create", "--health-interval", "disable", image.imageId())
                 .orFail().stdout().strip();
         Path tar = Files.createTempFile("kidb-image-", ".tar");
         try {
@@ -43,7 +43,7 @@ class ImageContentsIT {
                 .as("shells and package managers").isEmpty();
 
         Podman.Result shell = image.podman().run(TIMEOUT, "run", "--rm", "--network", "none", "--health-interval",
-                "disable", "--entrypoint", "/bin/sh", LocalImage.TAG, "-c", "true");
+                "disable", "--entrypoint", "/bin/sh", image.imageId(), "-c", "true");
         assertThat(shell.exitCode()).as("running /bin/sh: %s", shell.describe()).isNotZero();
         assertThat(shell.stderr()).contains("/bin/sh");
     }
@@ -58,7 +58,7 @@ class ImageContentsIT {
     @Test
     void runsOnAJlinkedRuntimeWithTheModulesTheServerNeeds() {
         String modules = image.podman().run(TIMEOUT, "run", "--rm", "--network", "none", "--health-interval",
-                "disable", "--entrypoint", "/opt/jre/bin/java", LocalImage.TAG, "--list-modules").orFail().stdout();
+                "disable", "--entrypoint", "/opt/jre/bin/java", image.imageId(), "--list-modules").orFail().stdout();
         assertThat(modules.lines().map(line -> line.replaceFirst("@.*", "")).toList())
                 .contains("java.base", "jdk.unsupported", "java.management", "jdk.management")
                 .doesNotContain("jdk.compiler", "java.desktop", "jdk.jshell");
@@ -70,7 +70,7 @@ class ImageContentsIT {
         // instead of a silent fallback to a cold start.
         Podman.Result version = image.podman().run(TIMEOUT, "run", "--rm", "--network", "none", "--read-only",
                 "--read-only-tmpfs=false", "--health-interval", "disable", "-e", "JDK_JAVA_OPTIONS=-XX:AOTMode=on",
-                LocalImage.TAG, "--version");
+                image.imageId(), "--version");
         assertThat(version.exitCode()).as(version.describe()).isZero();
         assertThat(version.stdout()).startsWith("kubernetes-ingress-defaultbackend ");
     }
@@ -94,7 +94,7 @@ class ImageContentsIT {
     }
 
     private static String inspect(String template) {
-        return image.podman().run(TIMEOUT, "image", "inspect", "--format", template, LocalImage.TAG)
+        return image.podman().run(TIMEOUT, "image", "inspect", "--format", template, image.imageId())
                 .orFail().stdout().strip();
     }
 }

@@ -60,6 +60,10 @@ public final class LocalImage {
         return TAG;
     }
 
+    /**
+     * The ID of the image this JVM built. Tests run it by ID, not by tag: another worktree on the same
+     * machine may build and re-tag {@link #TAG} from its own sources in the meantime.
+     */
     public String imageId() {
         return imageId;
     }
@@ -88,7 +92,7 @@ public final class LocalImage {
     public ImageContainer start(List<String> runOptions, List<String> serverArgs) {
         List<String> args = new ArrayList<>(List.of("run", "-d"));
         args.addAll(runOptions);
-        args.add(TAG);
+        args.add(imageId);
         args.addAll(serverArgs);
         String id = podman.run(Duration.ofSeconds(60), args).orFail().stdout().strip();
         return new ImageContainer(podman, id);
