@@ -167,6 +167,8 @@ created="$(git -C "$ROOT" log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:
 log "building $TAG (version $version, revision $revision)"
 # --network host: the build stage fetches Maven and the dependencies, and the training run binds loopback.
 # --format docker: the OCI format has no HEALTHCHECK.
+# --label: buildah 1.28 reuses a cached LABEL step when only a --build-arg value changed, so the labels
+# that come from build arguments are also set on the command line, which applies them at commit.
 iidfile="$(mktemp "$STATE/iid.XXXXXX")"
 trap 'rm -f "$iidfile"' EXIT
 podman build \
@@ -180,6 +182,9 @@ podman build \
     --build-arg "VERSION=$version" \
     --build-arg "REVISION=$revision" \
     --build-arg "CREATED=$created" \
+    --label "org.opencontainers.image.version=$version" \
+    --label "org.opencontainers.image.revision=$revision" \
+    --label "org.opencontainers.image.created=$created" \
     -f "$ROOT/docker/Dockerfile" \
     -t "$TAG" \
     "$ROOT" >&2

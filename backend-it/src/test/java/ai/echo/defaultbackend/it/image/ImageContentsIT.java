@@ -91,6 +91,10 @@ class ImageContentsIT {
                     .as("label org.opencontainers.image.%s", label).isNotBlank().isNotEqualTo("<no value>");
         }
         assertThat(inspect("{{index .Config.Labels \"org.opencontainers.image.licenses\"}}")).isEqualTo("Apache-2.0");
+        Podman.Result head = Podman.exec(List.of("git", "-C", LocalImage.projectRoot().toString(), "rev-parse", "HEAD"),
+                Map.of(), null, TIMEOUT);
+        assertThat(inspect("{{index .Config.Labels \"org.opencontainers.image.revision\"}}")).as("revision label")
+                .isEqualTo(head.exitCode() == 0 ? head.stdout().strip() : "unknown");
     }
 
     private static String inspect(String template) {
