@@ -1,0 +1,170 @@
+package ai.echo.defaultbackend.it.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The image, unchanged, under each constraint a deployment imposes (upstream contract, section 4), one at a
+ * time and all together as the ingress-nginx chart sets them: it serves the 1.5 contract on epoll, writes
+ * nothing, answers its own health check and drains on SIGTERM.
+ *
+ * <p>Every container runs on the host network bound to 127.0.0.1 (never podman's bridge), on ports picked
+ * free, inside {@code --memory 64m}, and is configured through the environment variables the server
+ * documents, as a pod spec would.
+ */
+class ImageConstraintsIT {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Pattern STARTED = Pattern.compile("started: transport (\\S+), traffic port (\\d+), service port (\\d+)");
+
+    /**
+     * The paths {@code podman diff} reports for the mount points podman itself sets up (/etc/hosts,
+     * /etc/resolv.conf, /etc/hostname, /run/.containerenv and their parents). Anything else is a file the
+     * image wrote.
+     */
+    private static final Set<String> PODMAN_MOUNT_POINTS = Set.of(
+            "/etc", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run", "/run/.containerenv",
+            "/var", "/var/tmp");
+
+    enum Constraints {
+        IMAGE_DEFAULTS(),
+        READ_ONLY_ROOT("--read-only", "--read-only-tmpfs=false"),
+        USER_NOBODY("--user", "65534:65534"),
+        USER_1000("--user", "1000:1000"),
+        RANDOM_UID_GROUP_0("--user", ThreadLocalRandom.current().nextInt(1_000_000_000, 2_000_000_000) + ":0"),
+        CAP_DROP_ALL("--cap-drop", "ALL"),
+        NO_NEW_PRIVILEGES("--security-opt", "no-new-privileges"),
+        /** The ingress-nginx chart's securityContext, all at once. */
+        CHART_SECURITY_CONTEXT("--read-only", "--read-only-tmpfs=false", "--user", "65534:65534",
+                "--cap-drop", "ALL", "--security-opt", "no-new-privileges"),
+        /** OpenShift's restricted SCC: an arbitrary UID in group 0, read-only, no capabilities. */
+        OPENSHIFT_RESTRICTED("--read-only", "--read-only-tmpfs=false",
+                "--user", ThreadLocalRandom.current().nextInt(1_000_000_000, 2_000_000_000) + ":0",
+                "--cap-drop", "ALL", "--security-opt", "no-new-privileges");
+
+        final List<String> options;
+
+        Constraints(String... options) {
+            this.options = List.of(options);
+        }
+    }
+
+    private static LocalImage image;
+
+    @BeforeAll
+    static void buildImage() {
+        image = LocalImage.get();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Constraints.class)
+    void servesTheContractOnEpollWritesNothingAndDrains(Constraints constraints) throws IOException {
+        int port = RawHttp.freePort();
+        int svcPort = RawHttp.freePort();
+        List<String> options = new ArrayList<>(List.of(
+                "--network", "host", "--memory", "64m", "--memory-swap", "64m", "--health-interval", "disable",
+                // podman adds the --user to /etc/passwd and /etc/group of a writable root; a kubelet does
+                // not, and podman diff would show podman's write as the image's.
+                "--passwd=false",
+                "-e", "PORT=" + port, "-e", "SVC_PORT=" + svcPort, "-e", "BIND_ADDRESS=127.0.0.1"));
+        options.addAll(constraints.options);
+        System.out.printf("%s: podman run %s%n", constraints, String.join(" ", constraints.options));
+        try (ImageContainer container = image.start(options, List.of())) {
+            Matcher started = container.awaitLog(STARTED, START_TIMEOUT);
+            assertThat(started.group(1)).as("transport in the startup line").isEqualTo("epoll");
+            assertThat(Integer.parseInt(started.group(2))).isEqualTo(port);
+            assertThat(Integer.parseInt(started.group(3))).isEqualTo(svcPort);
+
+            assertContract(port, svcPort);
+
+            Podman.Result health = image.podman().run(Duration.ofSeconds(30), "healthcheck", "run", container.id());
+            assertThat(health.exitCode()).as("the image's HEALTHCHECK: %s", health.describe()).isZero();
+            Podman.Result sick = container.exec(Duration.ofSeconds(30), "/opt/jre/bin/java", "-Xint", "-Xmx8m",
+                    "-XX:-UsePerfData", "-jar", "/app/backend-server.jar", "healthcheck", "--path", "/missing");
+            assertThat(sick.exitCode()).as("healthcheck of a 404 path: %s", sick.describe()).isEqualTo(1);
+
+            assertDrainsOnSigterm(container, port);
+
+            List<String> diff = container.diff();
+            System.out.printf("%s: podman diff %s%n", constraints, diff);
+            List<String> written = diff.stream()
+                    .filter(line -> !PODMAN_MOUNT_POINTS.contains(line.substring(line.indexOf(' ') + 1)))
+                    .toList();
+            assertThat(written).as("files written at run time (podman diff, less podman's own mount points)")
+                    .isEmpty();
+            assertThat(container.logs()).as("logs").doesNotContain("WARNING", "Exception");
+        }
+    }
+
+    private static void assertContract(int port, int svcPort) {
+        String ok = "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Length: 2\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nok";
+        String notFoundHead = "HTTP/1.1 404 Not Found\r\nDate: <date>\r\nContent-Length: 21\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
+        String notFound = notFoundHead + "default backend - 404";
+
+        assertThat(exchange(port, "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).isEqualTo(ok);
+        assertThat(exchange(port, "GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).isEqualTo(ok);
+        assertThat(exchange(port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).isEqualTo(notFound);
+        assertThat(exchange(port, "POST /healthz/ HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"))
+                .isEqualTo(notFound);
+        assertThat(exchange(port, "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                .as("metrics are never served on the traffic port").isEqualTo(notFound);
+        assertThat(exchange(port, "HEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).isEqualTo(notFoundHead);
+        assertThat(exchange(port, "GET /x HTTP/1.0\r\n\r\n")).isEqualTo("HTTP/1.0 404 Not Found\r\nDate: <date>\r\n"
+                + "Content-Length: 21\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ndefault backend - 404");
+        assertThat(exchange(port, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+                .as("keep-alive and pipelining, answered in order")
+                .isEqualTo("HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Length: 2\r\n"
+                        + "Content-Type: text/plain; charset=utf-8\r\n\r\nok" + notFound);
+        assertThat(exchange(port, "GET / HTTP/1.1\r\n\r\n")).as("HTTP/1.1 without Host")
+                .startsWith("HTTP/1.1 400 Bad Request\r\n").contains("\r\nConnection: close\r\n");
+        assertThat(exchange(port, "\u0001\u0002 nonsense\r\n\r\n")).as("unparseable request line")
+                .startsWith("HTTP/1.1 400 Bad Request\r\n").contains("\r\nConnection: close\r\n");
+
+        assertThat(exchange(svcPort, "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).isEqualTo(ok);
+        assertThat(exchange(svcPort, "GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).isEqualTo(notFound);
+    }
+
+    /**
+     * A request whose head is half sent when SIGTERM arrives is still answered (with Connection: close), and
+     * the process then exits 0 within the shutdown timeout (5 s), having printed what 1.5 prints.
+     */
+    private static void assertDrainsOnSigterm(ImageContainer container, int port) throws IOException {
+        try (Socket socket = RawHttp.connect(port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write("GET /in-flight HTTP/1.1\r\nHost: a\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            long signalled = System.nanoTime();
+            container.signal("TERM");
+            container.awaitLog(Pattern.compile("^stopping http server\\.\\.\\.$", Pattern.MULTILINE), Duration.ofSeconds(10));
+            out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            assertThat(RawHttp.withoutDates(RawHttp.readToEnd(socket))).as("the in-flight request's answer")
+                    .isEqualTo("HTTP/1.1 404 Not Found\r\nDate: <date>\r\nContent-Length: 21\r\n"
+                            + "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\ndefault backend - 404");
+            int exit = container.awaitExit(Duration.ofSeconds(20));
+            Duration stop = Duration.ofNanos(System.nanoTime() - signalled);
+            assertThat(exit).as("exit code after SIGTERM").isZero();
+            assertThat(stop).as("time from SIGTERM to exit").isLessThan(Duration.ofSeconds(8));
+        }
+    }
+
+    private static String exchange(int port, String request) {
+        return RawHttp.withoutDates(RawHttp.exchange(port, request));
+    }
+}
