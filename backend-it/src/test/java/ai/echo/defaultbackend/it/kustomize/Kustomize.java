@@ -17,13 +17,13 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /** {@code kubectl kustomize}, the Kustomize users have, run on the repository's {@code kustomize/} tree. */
-final class Kustomize {
+public final class Kustomize {
 
     private Kustomize() {
     }
 
     /** kubectl on the PATH, or the test is skipped with a message saying so. */
-    static Path kubectl() {
+    public static Path kubectl() {
         Optional<Path> found = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
                 .filter(dir -> !dir.isEmpty())
                 .map(dir -> Path.of(dir, "kubectl"))
@@ -39,7 +39,7 @@ final class Kustomize {
     }
 
     /** Builds a kustomization directory; fails with kubectl's own error when it does not build. */
-    static Manifests build(Path directory) {
+    public static Manifests build(Path directory) {
         ProcessBuilder builder = new ProcessBuilder(kubectl().toString(), "kustomize", directory.toString());
         try {
             Process process = builder.start();
