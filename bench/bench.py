@@ -37,7 +37,7 @@ NOT_FOUND_BODY = b"default backend - 404"
 # benchmark recommends for the image; the JDK 24+ ones are added only on such a JDK (JDK 17 refuses them).
 FALLBACK_FLAGS = [
     "-XX:+UseSerialGC",
-    "-Xms16m",
+    "-Xms8m",
     "-Xmx64m",
     "-XX:MaxDirectMemorySize=32m",
     "-XX:MaxMetaspaceSize=48m",
@@ -48,6 +48,8 @@ FALLBACK_FLAGS = [
 ]
 FALLBACK_FLAGS_JDK24 = [
     "-XX:+UseCompactObjectHeaders",
+    # Hands the C2 compiler's freed arenas back to the kernel instead of keeping them in glibc's heap.
+    "-XX:TrimNativeHeapInterval=2000",
     # Netty 4.2 leaves sun.misc.Unsafe alone on JDK 24+ unless allowed; without it, start-up and memory suffer.
     "--sun-misc-unsafe-memory-access=allow",
     "--enable-native-access=ALL-UNNAMED",
@@ -69,7 +71,7 @@ http {{
     default_type text/plain;
     charset utf-8;
     # 1.5's idle keep-alive timeout, and no cap on requests per connection (ours has none).
-    keepalive_timeout 10s;
+    keepalive_timeout {keepalive};
     keepalive_requests 100000000;
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
@@ -219,6 +221,19 @@ class Server:
                 pass
         return total
 
+    def open_sockets(self):
+        count = 0
+        for pid in self.pids():
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    try:
+                        count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+        return count
+
     def stop(self, timeout=15.0):
         if self.process is None or self.process.poll() is not None:
             return
@@ -241,6 +256,7 @@ class Bench:
         self.java = args.java
         self.java_major = java_major(self.java)
         self.jvm_flags, self.flags_source = self.flags_for(self.java_major)
+        self.jvm_flags += args.jvm_arg
 
     # ---- starting servers ---------------------------------------------------------------------------
 
@@ -251,21 +267,22 @@ class Bench:
         flags = list(FALLBACK_FLAGS) + (FALLBACK_FLAGS_JDK24 if major >= 24 else [])
         return flags, "fallback flags of bench/bench.py"
 
-    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None):
+    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None, server_args=()):
         java = java or self.java
         flags = self.jvm_flags if flags is None else flags
         port = port or free_port()
         command = [java] + list(flags) + list(extra_jvm) + [
-            "-jar", self.args.jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1"]
+            "-jar", self.args.jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1",
+            *server_args]
         return Server(name, command, port, self.tmp)
 
-    def nginx(self):
+    def nginx(self, keepalive="10s"):
         port = free_port()
         conf_dir = os.path.join(self.tmp, f"nginx-{port}")
         os.makedirs(conf_dir)
         conf = os.path.join(conf_dir, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=conf_dir, port=port))
+            f.write(NGINX_CONF.format(tmp=conf_dir, port=port, keepalive=keepalive))
         return Server("nginx", [self.args.nginx, "-p", conf_dir, "-c", conf, "-e", f"{conf_dir}/nginx-error.log"],
                       port, self.tmp)
 
@@ -465,7 +482,9 @@ class Bench:
 
     def idle_connections(self, report):
         count = self.args.idle_connections
-        for make in (self.backend, self.nginx):
+        # Both keep idle connections for two minutes here, so that none expires while the others open.
+        makers = (lambda: self.backend(server_args=["--idle-timeout", "2m"]), lambda: self.nginx("120s"))
+        for make in makers:
             server = self.started(make())
             try:
                 time.sleep(0.3)
@@ -478,6 +497,9 @@ class Bench:
                     if status != 200 or body != b"ok":
                         raise BenchError(f"/healthz answered {status} with {count} idle connections")
                     rss = server.rss_kb()
+                    sockets = server.open_sockets()
+                    if sockets < count:
+                        raise BenchError(f"only {sockets} sockets open in the server for {count} connections")
                     # The newest held connection must still be usable: they really are kept alive.
                     held[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n")
                     if not held[-1].recv(64).startswith(b"HTTP/1.1 200 "):
@@ -485,7 +507,7 @@ class Bench:
                 finally:
                     for s in held:
                         s.close()
-                report.idle[server.name] = {"before": before, "with": rss, "open_s": seconds}
+                report.idle[server.name] = {"before": before, "with": rss, "open_s": seconds, "sockets": sockets}
                 log(f"{count} idle connections, {server.name}: {before / 1024:.1f} -> {rss / 1024:.1f} MiB")
             except (BenchError, OSError) as e:
                 self.fail(f"{count} idle connections, {server.name}: {e}")
@@ -700,10 +722,11 @@ class Report:
             out.append("")
         if self.idle:
             out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them "
-                       f"(MiB) | time to open them (s) |")
-            out.append("|---|---|---|---|")
+                       f"(MiB) | sockets open in the server | time to open them (s) |")
+            out.append("|---|---|---|---|---|")
             for server, m in self.idle.items():
-                out.append(f"| {server} | {mib(m['before'])} | {mib(m['with'])} | {m['open_s']:.1f} |")
+                out.append(f"| {server} | {mib(m['before'])} | {mib(m['with'])} | {m['sockets']} | "
+                           f"{m['open_s']:.1f} |")
             out.append("")
         if self.startup:
             out.append(f"| start-up: process start to first /healthz 200 | ms, median (min-max) of "
@@ -749,6 +772,8 @@ def parse_args(argv):
                         help="a JDK 17 java for the start-up comparison (default: java on the PATH)")
     parser.add_argument("--jvm-options", default=os.path.join(ROOT, "docker/jvm.options"),
                         help="the image's java @argfile, used on JDK 25 when it exists (default docker/jvm.options)")
+    parser.add_argument("--jvm-arg", action="append", default=[],
+                        help="one more JVM flag for the throughput and memory cases (repeatable), to try a change")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (logs, configs)")
