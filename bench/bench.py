@@ -533,9 +533,11 @@ class Bench:
         jdk17 = self.args.java17
         variants = []
         if jdk17:
-            flags17, _ = self.flags_for(17)
-            variants += [("JDK 17, no flags", jdk17, [], None), ("JDK 17, bench flags", jdk17, flags17, None),
-                         ("JDK 17, bench flags + AppCDS", jdk17, flags17, "appcds")]
+            major = java_major(jdk17)
+            flags17, _ = self.flags_for(major)
+            variants += [(f"JDK {major}, no flags", jdk17, [], None),
+                         (f"JDK {major}, bench flags", jdk17, flags17, None),
+                         (f"JDK {major}, bench flags + AppCDS", jdk17, flags17, "appcds")]
         if os.path.exists(TEMURIN_25):
             flags25, source25 = self.flags_for(25)
             label = "image flags" if source25.startswith("@") else "bench flags"
@@ -577,12 +579,13 @@ class Bench:
 
     def train(self, name, java, flags, archive):
         """A training run that writes the archive at exit, as an image build would; returns the flags to use it."""
-        path = os.path.join(self.tmp, f"{archive}-{abs(hash(name))}.{'aot' if archive == 'aot' else 'jsa'}")
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+        path = os.path.join(self.tmp, f"{slug}.{'aot' if archive == 'aot' else 'jsa'}")
         record = [f"-XX:AOTCacheOutput={path}"] if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"]
         server = self.started(self.backend(f"{name} training", java=java, flags=flags, extra_jvm=record))
         # Exercise the paths a real pod takes, so that their classes are in the archive.
-        for path_, headers in (("/", {}), ("/healthz", {}), ("/x?y=1", {"Connection": "close"})):
-            http_get(server.port, path_, headers)
+        for target, headers in (("/", {}), ("/healthz", {}), ("/x?y=1", {"Connection": "close"})):
+            http_get(server.port, target, headers)
         self.wrk(server, {"connections": 4, "path": "/", "status_over_399": True}, 1)
         self.stop(server)
         if not os.path.exists(path):
