@@ -269,7 +269,10 @@ class Bench:
     def flags_for(self, major):
         options = self.args.jvm_options
         if options and os.path.exists(options) and major >= 25:
-            return [f"@{options}"] + self.args.jvm_arg, f"@{os.path.relpath(options, ROOT)}"
+            # The argfile sizes the heap from the container's memory limit; on the host the JVM would
+            # see all of its memory, so the pod's limit is given as the machine's size instead.
+            pod = [f"-XX:MaxRAM={self.args.pod_memory}"] if self.args.pod_memory else []
+            return [f"@{options}"] + pod + self.args.jvm_arg, f"@{os.path.relpath(options, ROOT)}"
         flags = list(FALLBACK_FLAGS) + (FALLBACK_FLAGS_JDK24 if major >= 24 else []) + self.args.jvm_arg
         return flags, "fallback flags of bench/bench.py"
 
@@ -789,6 +792,9 @@ def parse_args(argv):
                         help="a JDK 17 java for the start-up comparison (default: java on the PATH)")
     parser.add_argument("--jvm-options", default=os.path.join(ROOT, "docker/jvm.options"),
                         help="the image's java @argfile, used on JDK 25 when it exists (default docker/jvm.options)")
+    parser.add_argument("--pod-memory", default="64m",
+                        help="with the image's argfile, the pod memory limit the JVM sizes itself for, as "
+                             "-XX:MaxRAM (default 64m; empty for none)")
     parser.add_argument("--jvm-arg", action="append", default=[],
                         help="one more JVM flag for every run with flags (repeatable), to try a change")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")

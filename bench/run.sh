@@ -40,6 +40,8 @@ Options:
   --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
   --java17 PATH        JDK 17 java for the start-up comparison (default: java on the PATH)
   --jvm-options FILE   the image's java @argfile (default docker/jvm.options)
+  --pod-memory SIZE    with that argfile, the pod memory limit to size the heap for, given to the
+                       JVM as -XX:MaxRAM (default 64m; --pod-memory= for none)
   --jvm-arg FLAG       one more JVM flag wherever flags are used (repeatable), to try a change
   --keep-tmp           keep the temporary folder with configs and server logs
   -h, --help           this help
