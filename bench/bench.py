@@ -1,0 +1,824 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of the default backend and Debian's nginx, in one run, on loopback.
+
+Started by bench/run.sh, which checks the tools, builds the jar and raises the open-files limit; see
+`bench/run.sh --help` for the options. Standard library only.
+
+Each server is pinned to core 0 and wrk to core 1. The throughput cases run interleaved (every case, both
+servers, alternating which goes first, then the next repetition) so that a burst of noise from the rest of
+the machine lands on both. Every figure printed is a median over the repetitions with its min-max; every
+ratio is the median of the per-repetition ratios ours/nginx, each taken from two runs made one after the
+other. Server CPU time is user+system from /proc/PID/stat (all threads; for nginx the master and its worker).
+"""
+
+import argparse
+import http.client
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TEMURIN_25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
+SERVER_CORE = "0"
+CLIENT_CORE = "1"
+NOT_FOUND_BODY = b"default backend - 404"
+
+# Used when docker/jvm.options (the image's flags, a java @argfile) is absent. These are the flags this
+# benchmark recommends for the image; the JDK 24+ ones are added only on such a JDK (JDK 17 refuses them).
+FALLBACK_FLAGS = [
+    "-XX:+UseSerialGC",
+    "-Xms8m",
+    "-Xmx64m",
+    # Serial GC gives heap back after a burst (10,000 connections opened at once) instead of keeping it.
+    "-XX:MinHeapFreeRatio=10",
+    "-XX:MaxHeapFreeRatio=30",
+    "-XX:MaxDirectMemorySize=32m",
+    "-XX:MaxMetaspaceSize=48m",
+    "-XX:ReservedCodeCacheSize=32m",
+    "-Xss512k",
+    "-XX:-UsePerfData",
+    "-XX:+ExitOnOutOfMemoryError",
+    # Netty's JFR events make the first buffer allocation load about a hundred jdk.jfr classes: a large
+    # share of start-up (Temurin 25 + AOT cache: 769 -> 474 ms to the first 200, bench/run.sh --parts startup).
+    "-Dio.netty.jfr.enabled=false",
+]
+FALLBACK_FLAGS_JDK24 = [
+    "-XX:+UseCompactObjectHeaders",
+    # Hands the C2 compiler's freed arenas back to the kernel instead of keeping them in glibc's heap.
+    "-XX:TrimNativeHeapInterval=2000",
+    # Netty 4.2 leaves sun.misc.Unsafe alone on JDK 24+ unless allowed; without it, start-up and memory suffer.
+    "--sun-misc-unsafe-memory-access=allow",
+    "--enable-native-access=ALL-UNNAMED",
+]
+
+NGINX_CONF = """\
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{
+    worker_connections 16384;
+}}
+http {{
+    access_log off;
+    server_tokens off;
+    default_type text/plain;
+    charset utf-8;
+    # 1.5's idle keep-alive timeout, and no cap on requests per connection (ours has none).
+    keepalive_timeout {keepalive};
+    keepalive_requests 100000000;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=1024;
+        location = /healthz {{
+            return 200 "ok";
+        }}
+        location / {{
+            # The custom-error path, done the cheapest way nginx can: one fixed JSON page for X-Code 503.
+            if ($http_x_code = "503") {{
+                rewrite ^ /__x_code_503 last;
+            }}
+            return 404 "default backend - 404";
+        }}
+        location = /__x_code_503 {{
+            internal;
+            default_type "application/json";
+            charset off;
+            return 503 '{{"code":503,"message":"Service Unavailable"}}';
+        }}
+    }}
+}}
+"""
+
+
+class BenchError(Exception):
+    """A case could not run or the server answered wrongly: the run fails (figures never fail it)."""
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After the command name: field 14 (utime) and 15 (stime) of proc(5) are at index 11 and 12.
+    return int(fields[11]), int(fields[12])
+
+
+def proc_status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def http_get(port, path="/", headers=None, timeout=2.0):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+    finally:
+        conn.close()
+
+
+def java_major(java):
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=True).stderr
+    match = re.search(r'version "(\d+)', out)
+    return int(match.group(1)) if match else 0
+
+
+class Server:
+    """A server under test, started pinned to the server core, as a child of this process."""
+
+    def __init__(self, name, command, port, workdir, env=None):
+        self.name = name
+        self.command = command
+        self.port = port
+        self.workdir = workdir
+        self.env = env
+        self.process = None
+        self.log_path = os.path.join(workdir, f"{name.replace(' ', '_')}.log")
+        self.started_at = None
+
+    def start(self):
+        self.started_at = time.monotonic()
+        with open(self.log_path, "ab") as out:
+            self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE] + self.command, stdout=out,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env)
+        return self
+
+    def wait_ready(self, timeout=30.0, interval=0.001):
+        """Polls /healthz until it answers 200; returns the time from process start to that answer, in s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.name} exited with {self.process.returncode} before answering; "
+                                 f"see {self.log_path}:\n{self.tail_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                    if s.recv(64).startswith(b"HTTP/1.1 200 "):
+                        return time.monotonic() - self.started_at
+            except OSError:
+                pass
+            time.sleep(interval)
+        raise BenchError(f"{self.name} did not answer /healthz within {timeout} s")
+
+    def tail_log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-10:])
+        except OSError:
+            return ""
+
+    def pids(self):
+        return [self.process.pid] + children(self.process.pid)
+
+    def cpu_ticks(self):
+        user = system = 0
+        for pid in self.pids():
+            try:
+                u, s = proc_cpu_ticks(pid)
+            except OSError:
+                continue
+            user += u
+            system += s
+        return user, system
+
+    def rss_kb(self, key="VmRSS"):
+        total = 0
+        for pid in self.pids():
+            try:
+                total += proc_status_kb(pid, key)
+            except OSError:
+                pass
+        return total
+
+    def open_sockets(self):
+        count = 0
+        for pid in self.pids():
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    try:
+                        count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+        return count
+
+    def stop(self, timeout=15.0):
+        if self.process is None or self.process.poll() is not None:
+            return
+        # nginx stops gracefully on SIGQUIT; the backend on SIGTERM (and SIGQUIT would make the JVM dump threads).
+        self.process.send_signal(signal.SIGQUIT if self.name == "nginx" else signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise BenchError(f"{self.name} did not stop within {timeout} s")
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="defaultbackend-bench-")
+        self.failures = []
+        self.running = []
+        self.java = args.java
+        self.java_major = java_major(self.java)
+        self.jvm_flags, self.flags_source = self.flags_for(self.java_major)
+
+    # ---- starting servers ---------------------------------------------------------------------------
+
+    def flags_for(self, major):
+        options = self.args.jvm_options
+        if options and os.path.exists(options) and major >= 25:
+            # The argfile sizes the heap from the container's memory limit; on the host the JVM would
+            # see all of its memory, so the pod's limit is given as the machine's size instead.
+            pod = [f"-XX:MaxRAM={self.args.pod_memory}"] if self.args.pod_memory else []
+            return [f"@{options}"] + pod + self.args.jvm_arg, f"@{os.path.relpath(options, ROOT)}"
+        flags = list(FALLBACK_FLAGS) + (FALLBACK_FLAGS_JDK24 if major >= 24 else []) + self.args.jvm_arg
+        return flags, "fallback flags of bench/bench.py"
+
+    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None, server_args=()):
+        java = java or self.java
+        flags = self.jvm_flags if flags is None else flags
+        port = port or free_port()
+        command = [java] + list(flags) + list(extra_jvm) + [
+            "-jar", self.args.jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1",
+            *server_args]
+        return Server(name, command, port, self.tmp)
+
+    def nginx(self, keepalive="10s"):
+        port = free_port()
+        conf_dir = os.path.join(self.tmp, f"nginx-{port}")
+        os.makedirs(conf_dir)
+        conf = os.path.join(conf_dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=conf_dir, port=port, keepalive=keepalive))
+        return Server("nginx", [self.args.nginx, "-p", conf_dir, "-c", conf, "-e", f"{conf_dir}/nginx-error.log"],
+                      port, self.tmp)
+
+    def started(self, server):
+        self.running.append(server)
+        server.start()
+        server.wait_ready()
+        return server
+
+    def stop(self, server):
+        self.running.remove(server)
+        server.stop()
+
+    def cleanup(self):
+        for server in list(self.running):
+            try:
+                server.stop()
+            except BenchError as e:
+                log(str(e))
+        if not self.args.keep_tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def fail(self, message):
+        log("FAILED: " + message)
+        self.failures.append(message)
+
+    # ---- wrk ------------------------------------------------------------------------------------------
+
+    def wrk(self, server, case, duration):
+        command = ["taskset", "-c", CLIENT_CORE, self.args.wrk, "-t1", f"-c{case['connections']}",
+                   f"-d{duration}s", "--timeout", "2s", "--latency"]
+        for header in case.get("headers", []):
+            command += ["-H", header]
+        if case.get("script"):
+            command += ["-s", case["script"]]
+        command.append(f"http://127.0.0.1:{server.port}{case['path']}")
+        if case.get("script_args"):
+            command += ["--"] + case["script_args"]
+
+        peak = [0]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.1):
+                try:
+                    peak[0] = max(peak[0], server.rss_kb())
+                except OSError:
+                    pass
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        user0, sys0 = server.cpu_ticks()
+        sampler.start()
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30)
+        finally:
+            done.set()
+            sampler.join()
+        user1, sys1 = server.cpu_ticks()
+        out = result.stdout
+        if result.returncode != 0:
+            raise BenchError(f"wrk exited {result.returncode}: {result.stderr.strip()}")
+        parsed = parse_wrk(out)
+        if parsed["requests"] == 0:
+            raise BenchError(f"wrk made no request:\n{out}")
+        errors = parsed["errors"]
+        if errors["connect"] or errors["read"] or errors["write"]:
+            raise BenchError(f"wrk socket errors {errors}:\n{out}")
+        if errors["timeout"] > parsed["requests"] // 1000:
+            raise BenchError(f"wrk timeouts {errors['timeout']} for {parsed['requests']} requests")
+        expected_errors = parsed["requests"] if case["status_over_399"] else 0
+        if parsed["non_2xx_3xx"] != expected_errors:
+            raise BenchError(f"{parsed['non_2xx_3xx']} of {parsed['requests']} responses had a status over 399, "
+                             f"expected {expected_errors}")
+        tick_us = 1e6 / CLK_TCK
+        parsed["user_us"] = (user1 - user0) * tick_us / parsed["requests"]
+        parsed["sys_us"] = (sys1 - sys0) * tick_us / parsed["requests"]
+        parsed["cpu_us"] = parsed["user_us"] + parsed["sys_us"]
+        parsed["core_busy"] = (user1 - user0 + sys1 - sys0) / CLK_TCK / parsed["seconds"]
+        parsed["peak_rss_kb"] = peak[0]
+        return parsed
+
+    def probe(self, server, case):
+        """One request before the load, so that a wrong answer fails the case rather than skewing it."""
+        headers = dict(h.split(": ", 1) for h in case.get("headers", []) if not h.startswith("Connection"))
+        status, content_type, body = http_get(server.port, case["path"], headers)
+        return status, content_type, body
+
+    # ---- the suite ------------------------------------------------------------------------------------
+
+    def cases(self):
+        pipeline = os.path.join(HERE, "pipeline.lua")
+        return [
+            {"name": "keep-alive, 64 connections", "key": "ka64", "path": "/", "connections": 64,
+             "status_over_399": True, "memory_peak": True},
+            {"name": "keep-alive, 1000 connections", "key": "ka1000", "path": "/", "connections": 1000,
+             "status_over_399": True, "memory_peak": True},
+            {"name": "new connection per request, 64", "key": "close", "path": "/", "connections": 64,
+             "headers": ["Connection: close"], "status_over_399": True},
+            {"name": "pipelined, depth 16, 64 connections", "key": "pipe16", "path": "/", "connections": 64,
+             "script": pipeline, "script_args": ["16"], "status_over_399": True},
+            {"name": "custom error (X-Code: 503, JSON), 64", "key": "xcode", "path": "/", "connections": 64,
+             "headers": ["X-Code: 503", "Accept: application/json"], "status_over_399": True, "x_code": True},
+            {"name": "/healthz, 64 connections", "key": "healthz", "path": "/healthz", "connections": 64,
+             "status_over_399": False},
+        ]
+
+    def check_probe(self, server, case):
+        """Returns None when the server can run the case, or why it cannot; raises when it answers wrongly."""
+        status, content_type, body = self.probe(server, case)
+        if case["key"] == "healthz":
+            if status != 200 or body != b"ok":
+                raise BenchError(f"{server.name} /healthz answered {status} {body[:40]!r}")
+        elif case.get("x_code"):
+            if status == 404 and body == NOT_FOUND_BODY:
+                return "n/a (X-Code not supported by this build)"
+            if status != 503 or not (content_type or "").startswith("application/json"):
+                raise BenchError(f"{server.name} answered X-Code 503 with {status} {content_type}")
+        elif status != 404 or body != NOT_FOUND_BODY:
+            raise BenchError(f"{server.name} answered {case['path']} with {status} {body[:40]!r}")
+        return None
+
+    def run(self):
+        args = self.args
+        log(f"temporary files in {self.tmp}")
+        log(f"backend: {self.java} (JDK {self.java_major}) with {self.flags_source}: {' '.join(self.jvm_flags)}")
+        report = Report(args, self)
+
+        if "throughput" in args.parts:
+            self.throughput(report)
+        if "idle" in args.parts:
+            self.idle_connections(report)
+        if "startup" in args.parts:
+            self.startup(report)
+        report.print()
+        if self.failures:
+            print(f"\n{len(self.failures)} case(s) FAILED:", *self.failures, sep="\n  ")
+            return 1
+        return 0
+
+    def throughput(self, report):
+        args = self.args
+        ours = self.started(self.backend())
+        theirs = self.started(self.nginx())
+        servers = [ours, theirs]
+        time.sleep(0.5)
+        for server in servers:
+            report.memory[server.name]["idle"] = server.rss_kb()
+        cases = [c for c in self.cases() if not args.cases or c["key"] in args.cases]
+        skipped = {}
+        for case in cases:
+            for server in servers:
+                try:
+                    why = self.check_probe(server, case)
+                except (BenchError, OSError) as e:
+                    self.fail(f"{case['name']}, {server.name}: {e}")
+                    why = "failed"
+                if why:
+                    skipped[(case["key"], server.name)] = why
+                    log(f"{case['name']}, {server.name}: {why}")
+        # Warm-up: the JIT compiles the hot path; nginx gets the same, so both start the repetitions alike.
+        for server in servers:
+            for case in cases:
+                if (case["key"], server.name) in skipped:
+                    continue
+                try:
+                    self.wrk(server, case, args.warmup)
+                except BenchError as e:
+                    self.fail(f"warm-up {case['name']}, {server.name}: {e}")
+                    skipped[(case["key"], server.name)] = "failed"
+        for rep in range(args.reps):
+            for case in cases:
+                order = servers if (rep + cases.index(case)) % 2 == 0 else list(reversed(servers))
+                for server in order:
+                    if (case["key"], server.name) in skipped:
+                        continue
+                    try:
+                        result = self.wrk(server, case, args.duration)
+                    except (BenchError, subprocess.TimeoutExpired) as e:
+                        self.fail(f"{case['name']}, {server.name}: {e}")
+                        skipped[(case["key"], server.name)] = "failed"
+                        continue
+                    report.add(case, server.name, rep, result)
+                    log(f"rep {rep + 1}/{args.reps} {case['key']:8} {server.name:8} {result['rps']:>10.0f} req/s "
+                        f"cpu {result['cpu_us']:5.2f} us/req (user {result['user_us']:.2f}) "
+                        f"core {result['core_busy'] * 100:3.0f}% p99 {result['p99_us']:.0f} us")
+                    if case.get("memory_peak"):
+                        report.memory[server.name]["peak_load"] = max(
+                            report.memory[server.name].get("peak_load", 0), result["peak_rss_kb"])
+        report.skipped.update(skipped)
+        report.cases = cases
+        # After the load: give the JVM a moment to settle (it may shrink its heap), then read again.
+        time.sleep(2)
+        for server in servers:
+            report.memory[server.name]["after"] = server.rss_kb()
+            report.memory[server.name]["hwm"] = server.rss_kb("VmHWM")
+            self.stop(server)
+
+    def idle_connections(self, report):
+        count = self.args.idle_connections
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if count > soft - 100:
+            # The client holds one descriptor per connection; run.sh raises the limit to the hard one.
+            count = soft - 100
+            note = f"idle connections capped at {count} by the open-files limit ({soft})"
+            log(note)
+            report.notes.append(note)
+        self.args.idle_connections = count
+        # Both keep idle connections for two minutes here, so that none expires while the others open.
+        makers = (lambda: self.backend(server_args=["--idle-timeout", "2m"]), lambda: self.nginx("120s"))
+        for make in makers:
+            server = self.started(make())
+            try:
+                time.sleep(0.3)
+                before = server.rss_kb()
+                held, seconds = hold_connections(server.port, count)
+                try:
+                    time.sleep(0.5)
+                    # /healthz must keep answering while every connection is held.
+                    status, _, body = http_get(server.port, "/healthz")
+                    if status != 200 or body != b"ok":
+                        raise BenchError(f"/healthz answered {status} with {count} idle connections")
+                    rss = server.rss_kb()
+                    sockets = server.open_sockets()
+                    if sockets < count:
+                        raise BenchError(f"only {sockets} sockets open in the server for {count} connections")
+                    # The newest held connection must still be usable: they really are kept alive.
+                    held[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n")
+                    if not held[-1].recv(64).startswith(b"HTTP/1.1 200 "):
+                        raise BenchError("a held keep-alive connection did not answer")
+                finally:
+                    for s in held:
+                        s.close()
+                report.idle[server.name] = {"before": before, "with": rss, "open_s": seconds, "sockets": sockets}
+                log(f"{count} idle connections, {server.name}: {before / 1024:.1f} -> {rss / 1024:.1f} MiB")
+            except (BenchError, OSError) as e:
+                self.fail(f"{count} idle connections, {server.name}: {e}")
+            finally:
+                self.stop(server)
+
+    def startup(self, report):
+        """Time from process start to the first /healthz 200, for each runtime, flags and archive."""
+        jdk17 = self.args.java17
+        variants = []
+        if jdk17:
+            major = java_major(jdk17)
+            flags17, _ = self.flags_for(major)
+            variants += [(f"JDK {major}, no flags", jdk17, [], None),
+                         (f"JDK {major}, bench flags", jdk17, flags17, None),
+                         (f"JDK {major}, bench flags + AppCDS", jdk17, flags17, "appcds")]
+        if os.path.exists(TEMURIN_25):
+            flags25, source25 = self.flags_for(25)
+            label = "image flags" if source25.startswith("@") else "bench flags"
+            variants += [("Temurin 25, no flags", TEMURIN_25, [], None),
+                         (f"Temurin 25, {label}", TEMURIN_25, flags25, None),
+                         (f"Temurin 25, {label} + AOT cache", TEMURIN_25, flags25, "aot")]
+        else:
+            log(f"startup: {TEMURIN_25} not found: the JDK 25 variants are skipped")
+            report.notes.append(f"Temurin 25 not found at {TEMURIN_25}: its start-up variants were skipped.")
+        for name, java, flags, archive in variants:
+            extra = []
+            try:
+                if archive:
+                    extra = self.train(name, java, flags, archive)
+                times, rss = [], []
+                for _ in range(self.args.startup_reps):
+                    server = self.backend(name, java=java, flags=flags, extra_jvm=extra)
+                    self.running.append(server)
+                    server.start()
+                    times.append(server.wait_ready() * 1000)
+                    rss.append(server.rss_kb())
+                    self.stop(server)
+                report.startup.append((name, times, rss))
+                log(f"startup {name}: {statistics.median(times):.0f} ms")
+            except (BenchError, OSError) as e:
+                self.fail(f"startup {name}: {e}")
+        times, rss = [], []
+        try:
+            for _ in range(self.args.startup_reps):
+                server = self.nginx()
+                self.running.append(server)
+                server.start()
+                times.append(server.wait_ready() * 1000)
+                rss.append(server.rss_kb())
+                self.stop(server)
+            report.startup.append(("nginx", times, rss))
+        except (BenchError, OSError) as e:
+            self.fail(f"startup nginx: {e}")
+
+    def train(self, name, java, flags, archive):
+        """A training run that writes the archive at exit, as an image build would; returns the flags to use it."""
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+        path = os.path.join(self.tmp, f"{slug}.{'aot' if archive == 'aot' else 'jsa'}")
+        record = [f"-XX:AOTCacheOutput={path}"] if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"]
+        server = self.started(self.backend(f"{name} training", java=java, flags=flags, extra_jvm=record))
+        # Exercise the paths a real pod takes, so that their classes are in the archive.
+        for target, headers in (("/", {}), ("/healthz", {}), ("/x?y=1", {"Connection": "close"})):
+            http_get(server.port, target, headers)
+        self.wrk(server, {"connections": 4, "path": "/", "status_over_399": True}, 1)
+        self.stop(server)
+        if not os.path.exists(path):
+            raise BenchError(f"the training run wrote no archive at {path}; see {server.log_path}:\n"
+                             f"{server.tail_log()}")
+        use = [f"-XX:AOTCache={path}"] if archive == "aot" else [f"-XX:SharedArchiveFile={path}"]
+        # Fail rather than silently measure without the archive.
+        return use + ["-Xshare:on"] if archive == "appcds" else use + ["-XX:AOTMode=on"]
+
+
+def hold_connections(port, count):
+    """Opens `count` keep-alive connections, each answered once, and returns them with the time it took."""
+    start = time.monotonic()
+    held = []
+    request = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5.0)
+            held.append(s)
+            s.sendall(request)
+            response = b""
+            while not response.endswith(NOT_FOUND_BODY):
+                chunk = s.recv(512)
+                if not chunk:
+                    raise BenchError(f"connection {len(held)} closed by the server")
+                response += chunk
+    except BaseException:
+        for s in held:
+            s.close()
+        raise
+    return held, time.monotonic() - start
+
+
+WRK_UNITS = {"us": 1, "ms": 1000, "s": 1000000}
+
+
+def parse_wrk(out):
+    def number(pattern, default=None):
+        match = re.search(pattern, out)
+        if not match:
+            if default is None:
+                raise BenchError(f"cannot read wrk's output ({pattern}):\n{out}")
+            return default
+        return match
+
+    requests = number(r"(\d+) requests in ([\d.]+)(\w+)")
+    seconds = float(requests.group(2)) * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60}[requests.group(3)]
+    errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if match:
+        errors = dict(zip(errors, map(int, match.groups())))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def latency(percent):
+        m = number(rf"\s{percent}%\s+([\d.]+)(us|ms|s)\b")
+        return float(m.group(1)) * WRK_UNITS[m.group(2)]
+
+    return {
+        "requests": int(requests.group(1)),
+        "seconds": seconds,
+        "rps": float(number(r"Requests/sec:\s+([\d.]+)").group(1)),
+        "p50_us": latency(50),
+        "p99_us": latency(99),
+        "errors": errors,
+        "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def median_range(values, fmt="{:.0f}"):
+    if not values:
+        return "-"
+    text = fmt.format(statistics.median(values))
+    if len(values) > 1:
+        text += " (" + fmt.format(min(values)) + "-" + fmt.format(max(values)) + ")"
+    return text
+
+
+class Report:
+    def __init__(self, args, bench):
+        self.args = args
+        self.bench = bench
+        self.results = {}  # (case key, server) -> {rep: result}
+        self.memory = {"backend": {}, "nginx": {}}
+        self.idle = {}
+        self.startup = []
+        self.skipped = {}
+        self.cases = []
+        self.notes = []
+
+    def add(self, case, server, rep, result):
+        self.results.setdefault((case["key"], server), {})[rep] = result
+
+    def values(self, key, server, field):
+        return [r[field] for r in self.results.get((key, server), {}).values()]
+
+    def ratios(self, key, field):
+        ours = self.results.get((key, "backend"), {})
+        theirs = self.results.get((key, "nginx"), {})
+        return [ours[rep][field] / theirs[rep][field] for rep in ours if rep in theirs and theirs[rep][field]]
+
+    def print(self):
+        args = self.args
+        out = []
+        out.append(f"## Results: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        out.append("")
+        out.append(f"- command: `{' '.join(['bench/run.sh'] + args.argv)}`")
+        out.append(f"- backend: `{self.bench.java}` (JDK {self.bench.java_major}), {self.bench.flags_source}: "
+                   f"`{' '.join(self.bench.jvm_flags)}`")
+        out.append(f"- nginx: `{nginx_version(args.nginx)}`, 1 worker, access log off; wrk `-t1`, "
+                   f"{args.duration} s per run, {args.reps} repetition(s) after a {args.warmup} s warm-up per case")
+        out.append(f"- server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; load average at the end: "
+                   f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        out.append("")
+        if self.cases:
+            out.append("Medians (min-max) over the repetitions; ratio = median of per-repetition backend/nginx. "
+                       "CPU = server user+system time per request; core = share of the server's core in use.")
+            out.append("")
+            out.append("| case | server | req/s | ratio | CPU µs/req (user + sys) | ratio | req per CPU-s | core | "
+                       "p50 µs | p99 µs | p99 ratio |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+            for case in self.cases:
+                for server in ("backend", "nginx"):
+                    why = self.skipped.get((case["key"], server))
+                    if why:
+                        out.append(f"| {case['name']} | {server} | {why} | | | | | | | | |")
+                        continue
+                    rps = self.values(case["key"], server, "rps")
+                    cpu = self.values(case["key"], server, "cpu_us")
+                    user = self.values(case["key"], server, "user_us")
+                    system = self.values(case["key"], server, "sys_us")
+                    core = self.values(case["key"], server, "core_busy")
+                    ours = server == "backend"
+                    ratio_rps = median_range(self.ratios(case["key"], "rps"), "{:.2f}") if ours else ""
+                    ratio_cpu = median_range(self.ratios(case["key"], "cpu_us"), "{:.2f}") if ours else ""
+                    ratio_p99 = median_range(self.ratios(case["key"], "p99_us"), "{:.2f}") if ours else ""
+                    per_cpu_s = [1e6 / c for c in cpu if c]
+                    out.append(
+                        f"| {case['name']} | {server} | {median_range(rps)} | {ratio_rps} | "
+                        f"{median_range(cpu, '{:.2f}')} ({median_range(user, '{:.2f}').split(' ')[0]} + "
+                        f"{median_range(system, '{:.2f}').split(' ')[0]}) | {ratio_cpu} | "
+                        f"{median_range(per_cpu_s)} | {median_range([c * 100 for c in core])} % | "
+                        f"{median_range(self.values(case['key'], server, 'p50_us'))} | "
+                        f"{median_range(self.values(case['key'], server, 'p99_us'))} | {ratio_p99} |")
+            out.append("")
+            out.append("| memory (RSS, MiB) | idle | peak under keep-alive load (sampled) | VmHWM | after load |")
+            out.append("|---|---|---|---|---|")
+            for server in ("backend", "nginx"):
+                m = self.memory[server]
+                out.append(f"| {server} | {mib(m.get('idle'))} | {mib(m.get('peak_load'))} | {mib(m.get('hwm'))} | "
+                           f"{mib(m.get('after'))} |")
+            out.append("")
+        if self.idle:
+            out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them "
+                       f"(MiB) | sockets open in the server | time to open them (s) |")
+            out.append("|---|---|---|---|---|")
+            for server, m in self.idle.items():
+                out.append(f"| {server} | {mib(m['before'])} | {mib(m['with'])} | {m['sockets']} | "
+                           f"{m['open_s']:.1f} |")
+            out.append("")
+        if self.startup:
+            out.append(f"| start-up: process start to first /healthz 200 | ms, median (min-max) of "
+                       f"{args.startup_reps} | RSS then (MiB) |")
+            out.append("|---|---|---|")
+            for name, times, rss in self.startup:
+                out.append(f"| {name} | {median_range(times)} | {mib(statistics.median(rss))} |")
+            out.append("")
+        for note in self.notes:
+            out.append(f"- {note}")
+        print("\n".join(out))
+
+
+def mib(kb):
+    return "-" if not kb else f"{kb / 1024:.1f}"
+
+
+def nginx_version(nginx):
+    result = subprocess.run([nginx, "-v"], capture_output=True, text=True)
+    return (result.stderr or result.stdout).strip().replace("nginx version: ", "")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true",
+                        help="every case once, briefly (about a minute): checks the suite still runs; "
+                             "figures are not meaningful")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of each throughput case (default 5)")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run (default 8)")
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per case and server (default 5)")
+    parser.add_argument("--startup-reps", type=int, default=5, help="start-ups per variant (default 5)")
+    parser.add_argument("--idle-connections", type=int, default=10000,
+                        help="idle keep-alive connections to hold open (default 10000)")
+    parser.add_argument("--cases", nargs="*", default=[],
+                        help="throughput cases to run (ka64 ka1000 close pipe16 xcode healthz; default all)")
+    parser.add_argument("--parts", nargs="*", default=["throughput", "idle", "startup"],
+                        help="parts to run: throughput idle startup (default all)")
+    parser.add_argument("--jar", default=os.path.join(ROOT, "backend-server/target/backend-server.jar"))
+    parser.add_argument("--java", default=TEMURIN_25 if os.path.exists(TEMURIN_25) else "java",
+                        help=f"the JVM for the throughput and memory cases (default {TEMURIN_25}, else java)")
+    parser.add_argument("--java17", default=shutil.which("java"),
+                        help="a JDK 17 java for the start-up comparison (default: java on the PATH)")
+    parser.add_argument("--jvm-options", default=os.path.join(ROOT, "docker/jvm.options"),
+                        help="the image's java @argfile, used on JDK 25 when it exists (default docker/jvm.options)")
+    parser.add_argument("--pod-memory", default="64m",
+                        help="with the image's argfile, the pod memory limit the JVM sizes itself for, as "
+                             "-XX:MaxRAM (default 64m; empty for none)")
+    parser.add_argument("--jvm-arg", action="append", default=[],
+                        help="one more JVM flag for every run with flags (repeatable), to try a change")
+    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (logs, configs)")
+    args = parser.parse_args(argv)
+    args.argv = argv
+    if args.smoke:
+        args.reps, args.duration, args.warmup, args.startup_reps = 1, 1, 1, 1
+        args.idle_connections = min(args.idle_connections, 2000)
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    bench = Bench(args)
+    try:
+        return bench.run()
+    except BenchError as e:
+        bench.fail(str(e))
+        return 1
+    finally:
+        bench.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmarks the default backend against Debian's nginx, side by side in one run, on loopback.
+# The work is done by bench/bench.py; this script checks the tools, builds the jar when it is missing
+# and raises the open-files limit for the 10,000-connection case.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jar="$root/backend-server/target/backend-server.jar"
+
+usage() {
+    cat <<'USAGE'
+Usage: bench/run.sh [--rebuild] [options]
+
+Starts the packaged server (backend-server/target/backend-server.jar, built when missing) and nginx
+(one worker, access log off, the same /healthz and 404 answers) on free 127.0.0.1 ports, each pinned to
+core 0, drives them with wrk pinned to core 1, and prints Markdown tables: medians and min-max over the
+repetitions, ratios to nginx, server CPU time per request (user+system from /proc/PID/stat), p50/p99
+latency, RSS idle / under load / after load, RSS with 10,000 idle keep-alive connections, and the time
+from process start to the first /healthz 200 for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
+
+Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
+connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
+"n/a" when the build does not support X-Code), /healthz.
+
+The JVM flags are docker/jvm.options (the image's @argfile) on JDK 25 when that file exists, otherwise
+the fallback flags listed at the top of bench/bench.py.
+
+Options:
+  --smoke              every case once, about one second each (under 90 s in all); what CI runs.
+                       Exits non-zero when a case cannot run or a server answers wrongly; figures
+                       are never judged.
+  --rebuild            rebuild the jar first (./mvnw -B -q -DskipTests package)
+  --reps N             repetitions of each throughput case (default 5)
+  --duration S         seconds per wrk run (default 8)
+  --warmup S           warm-up seconds per case and server (default 5)
+  --startup-reps N     start-ups per start-up variant (default 5)
+  --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
+  --cases KEY...       only these throughput cases: ka64 ka1000 close pipe16 xcode healthz
+  --parts PART...      only these parts: throughput idle startup
+  --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
+  --java17 PATH        JDK 17 java for the start-up comparison (default: java on the PATH)
+  --jvm-options FILE   the image's java @argfile (default docker/jvm.options)
+  --pod-memory SIZE    with that argfile, the pod memory limit to size the heap for, given to the
+                       JVM as -XX:MaxRAM (default 64m; --pod-memory= for none)
+  --jvm-arg FLAG       one more JVM flag wherever flags are used (repeatable), to try a change
+  --keep-tmp           keep the temporary folder with configs and server logs
+  -h, --help           this help
+
+Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
+The full suite takes about 15 minutes; every load is bounded in time and stops by itself.
+USAGE
+}
+
+rebuild=false
+args=()
+for arg in "$@"; do
+    case "$arg" in
+        -h|--help) usage; exit 0 ;;
+        --rebuild) rebuild=true ;;
+        *) args+=("$arg") ;;
+    esac
+done
+
+missing=()
+for tool in python3 java wrk taskset; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "bench/run.sh: missing ${missing[*]} (Debian: apt-get install wrk nginx-light python3 util-linux)" >&2
+    exit 2
+fi
+if [ "$(nproc --all)" -lt 2 ]; then
+    echo "bench/run.sh: needs two CPU cores (server on core 0, wrk on core 1)" >&2
+    exit 2
+fi
+
+if $rebuild || [ ! -f "$jar" ]; then
+    (cd "$root" && ./mvnw -B -q -DskipTests package -pl backend-server -am)
+fi
+
+# Both servers and the 10,000-connection client need more descriptors than the usual 1024.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+exec python3 "$root/bench/bench.py" "${args[@]+"${args[@]}"}"
