@@ -18,7 +18,8 @@ import java.util.Map;
  * @param idleTimeout          how long a keep-alive connection may wait for its next request
  * @param maxRequestLineBytes  longest request line; longer gets 414
  * @param maxHeaderBytes       largest request head after the request line; larger gets 431
- * @param maxConnections       open connections on the traffic port; more are closed at once
+ * @param maxConnections       open connections on the traffic port; more are closed at once; 0 means
+ *                             {@link #effectiveMaxConnections(long) derived from the heap}
  * @param transport            the Netty transport
  * @param ioThreads            event-loop threads; 0 means one per CPU the JVM sees
  * @param errorFilesPath       directory of custom error pages ({@code ERROR_FILES_PATH}, as custom-error-pages)
@@ -65,7 +66,7 @@ public record BackendConfig(
             Duration.ofSeconds(10),
             8192,
             32768,
-            16384,
+            0,
             Transport.AUTO,
             0,
             "/www",
@@ -85,6 +86,23 @@ public record BackendConfig(
         this(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout,
                 maxRequestLineBytes, maxHeaderBytes, maxConnections, transport, ioThreads, "/www",
                 Variant.TEXT_HTML, true, false, false, 1.0, 100, true);
+    }
+
+    /**
+     * Heap set aside per open connection when the limit is derived from the heap: a connection holds 2 to
+     * 3 KiB of live heap (channel, pipeline, decoder state), measured with {@code bench/run.sh}; 4 KiB
+     * leaves room for everything else. A flood of connections must meet the limit, not the heap's end.
+     */
+    public static final long HEAP_PER_CONNECTION = 4096;
+    /** The derived limit never goes above this (the file-descriptor limits of a typical pod). */
+    public static final int MAX_CONNECTIONS_CEILING = 16384;
+
+    /** The connection limit in force: the flag's value, or one derived from {@code maxHeapBytes} for 0. */
+    public int effectiveMaxConnections(long maxHeapBytes) {
+        if (maxConnections > 0) {
+            return maxConnections;
+        }
+        return (int) Math.max(64, Math.min(MAX_CONNECTIONS_CEILING, maxHeapBytes / HEAP_PER_CONNECTION));
     }
 
     /** What the command line asked for: run the server with a configuration, or print help or the version. */
@@ -180,8 +198,10 @@ public record BackendConfig(
                     "largest request headers accepted; larger get 431 and the connection is closed",
                     (b, v) -> b.maxHeaderBytes = atLeast(Flags.positive(v), 64))
             .add("max-connections", "int", Integer.toString(DEFAULTS.maxConnections),
-                    "open connections allowed on the traffic port; past it new ones are closed at once",
-                    (b, v) -> b.maxConnections = Flags.positive(v))
+                    "open connections allowed on the traffic port; past it new ones are closed at once; 0 means"
+                            + " one per " + HEAP_PER_CONNECTION / 1024 + " KiB of maximum heap, at most "
+                            + MAX_CONNECTIONS_CEILING,
+                    (b, v) -> b.maxConnections = nonNegative(v))
             .add("transport", "name", DEFAULTS.transport.flagValue(),
                     "auto (epoll when available, else nio), epoll, nio or io_uring",
                     (b, v) -> b.transport = Transport.fromFlag(v))

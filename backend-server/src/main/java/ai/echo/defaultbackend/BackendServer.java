@@ -45,6 +45,7 @@ public final class BackendServer implements AutoCloseable {
     private final ServerState state = new ServerState();
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private final BackendInitializer trafficInitializer;
+    private final int maxConnections;
     private final BackendInitializer serviceInitializer;
     /** How often the error files directory is compared, in case its change events are missed. */
     private static final Duration ERROR_PAGES_CHECK_INTERVAL = Duration.ofSeconds(10);
@@ -71,8 +72,9 @@ public final class BackendServer implements AutoCloseable {
                 this::openConnections, this::openServiceConnections,
                 state::badRequests, state::timeouts, state::refusedConnections, accessLog, errorPages)) : null;
         Responses responses = new Responses();
+        this.maxConnections = config.effectiveMaxConnections(Runtime.getRuntime().maxMemory());
         this.trafficInitializer = new BackendInitializer(config, responses, state, connections,
-                config.maxConnections(), new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages,
+                maxConnections, new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages,
                         config.defaultResponseFormat(), config.debug(), accessLog));
         MetricsEndpoint endpoint = metrics == null ? null : new MetricsEndpoint(metrics.registry());
         this.serviceInitializer = new BackendInitializer(config, responses, state, connections, Integer.MAX_VALUE,
@@ -126,6 +128,11 @@ public final class BackendServer implements AutoCloseable {
         // Native transports say "bind(..) failed with error(-98): Address already in use"; keep the reason.
         int colon = message.lastIndexOf(": ");
         return (colon >= 0 ? message.substring(colon + 2) : message).toLowerCase(Locale.ROOT);
+    }
+
+    /** The limit of open connections on the traffic port in force (the flag's, or derived from the heap). */
+    public int maxConnections() {
+        return maxConnections;
     }
 
     /** The traffic port actually bound (useful with port 0). */

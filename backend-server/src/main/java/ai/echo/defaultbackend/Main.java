@@ -71,10 +71,11 @@ public final class Main {
             return 1;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
-        log.info("{} {} started: transport {}, traffic port {}, service port {}, {}, {} io threads, JVM {} ({}); {}",
+        log.info("{} {} started: transport {}, traffic port {}, service port {}, {}, {} io threads, "
+                        + "at most {} connections, JVM {} ({}); {}",
                 BuildInfo.NAME, BuildInfo.VERSION, server.transport().flagValue(), server.port(), server.svcPort(),
                 config.bindAddress().isEmpty() ? "all addresses" : "address " + config.bindAddress(),
-                server.ioThreads(), Runtime.version(), System.getProperty("java.vm.vendor"),
+                server.ioThreads(), server.maxConnections(), Runtime.version(), System.getProperty("java.vm.vendor"),
                 server.describeFeatures());
 
         awaitUninterruptibly(stopRequested);

@@ -73,7 +73,7 @@ class BackendConfigTest {
             "--idle-timeout=-1s|invalid value \"-1s\" for flag --idle-timeout: not a Go duration (such as 500ms, 5s, 1m)",
             "--transport=kqueue|invalid value \"kqueue\" for flag --transport: must be one of auto, epoll, nio, io_uring",
             "--bind-address=localhost|invalid value \"localhost\" for flag --bind-address: must be an IPv4 or IPv6 address, or empty for all addresses",
-            "--max-connections=0|invalid value \"0\" for flag --max-connections: must be a positive number",
+            "--max-connections=-1|invalid value \"-1\" for flag --max-connections: must not be negative",
             "--port|flag needs a value: --port",
             "stray|unexpected argument: \"stray\"",
             "--port=\u001b[31m|invalid value \"\\u001b[31m\" for flag --port: not a number",
@@ -88,6 +88,16 @@ class BackendConfigTest {
     void badEnvironmentVariablesAreNamed() {
         assertThatThrownBy(() -> BackendConfig.parse(List.of(), Map.of("SVC_PORT", "tcp://10.0.0.1:80")))
                 .hasMessage("invalid value \"tcp://10.0.0.1:80\" for environment variable SVC_PORT: not a number");
+    }
+
+    @Test
+    void theConnectionLimitFollowsTheHeapUnlessSet() {
+        BackendConfig derived = parse(Map.of());
+        assertThat(derived.maxConnections()).isZero();
+        assertThat(derived.effectiveMaxConnections(16L << 20)).as("a 64 MiB pod's 16 MiB heap").isEqualTo(4096);
+        assertThat(derived.effectiveMaxConnections(1L << 30)).isEqualTo(BackendConfig.MAX_CONNECTIONS_CEILING);
+        assertThat(derived.effectiveMaxConnections(1L << 20)).isEqualTo(256);
+        assertThat(parse(Map.of(), "--max-connections=50000").effectiveMaxConnections(16L << 20)).isEqualTo(50000);
     }
 
     @Test

@@ -202,6 +202,22 @@ class LifecycleIT {
     }
 
     @Test
+    void theConnectionLimitFollowsTheHeapSoAFloodCannotExhaustIt() {
+        try (ServerProcess server = ServerProcess.launch(null, List.of("-Xmx16m"), List.of("--port=0", "--svc-port=0"),
+                Map.of()).awaitStarted()) {
+            java.util.regex.Matcher limit = java.util.regex.Pattern.compile("at most (\\d+) connections")
+                    .matcher(server.stdout());
+            assertThat(limit.find()).as("the limit in the start-up line: %s", server.stdout()).isTrue();
+            // One per 4 KiB of the heap the JVM reports (a little under -Xmx with the serial collector).
+            assertThat(Integer.parseInt(limit.group(1))).isBetween(3500, 4096);
+        }
+        try (ServerProcess server = ServerProcess.launch(null, List.of("-Xmx16m"),
+                List.of("--port=0", "--svc-port=0", "--max-connections=100"), Map.of()).awaitStarted()) {
+            assertThat(server.stdout()).contains("at most 100 connections");
+        }
+    }
+
+    @Test
     void sigtermDrainsRequestsInFlightAndExits0() {
         ServerProcess server = ServerProcess.start("--timeout=20s");
         List<RawConnection> inFlight = new ArrayList<>();
