@@ -89,6 +89,13 @@ public final class ServerProcess implements AutoCloseable {
         return launch(args).awaitStarted();
     }
 
+    /** Starts the server on free ports of 127.0.0.1 with these flags and environment, and waits until it listens. */
+    public static ServerProcess start(List<String> flags, Map<String, String> env) {
+        List<String> args = new ArrayList<>(List.of("--port=0", "--svc-port=0", "--bind-address=127.0.0.1"));
+        args.addAll(flags);
+        return launch(null, List.of(), args, env).awaitStarted();
+    }
+
     public ServerProcess awaitStarted() {
         await("the start-up line", START_TIMEOUT, () -> STARTED.matcher(stdout).find() || !process.isAlive());
         assertThat(process.isAlive()).as("server exited early; stdout: %s stderr: %s", stdout, stderr).isTrue();
@@ -123,6 +130,38 @@ public final class ServerProcess implements AutoCloseable {
 
     public String stderr() {
         return stderr.toString();
+    }
+
+    /** The complete lines printed on stdout so far. */
+    public List<String> output() {
+        return completeLines(stdout);
+    }
+
+    /** The complete lines printed on stderr so far. */
+    public List<String> errors() {
+        return completeLines(stderr);
+    }
+
+    private static List<String> completeLines(StringBuffer text) {
+        String all = text.toString();
+        int end = all.lastIndexOf('\n');
+        return end < 0 ? List.of() : all.substring(0, end).lines().toList();
+    }
+
+    /** Waits for a line on stdout that matches and returns it; fails with the output so far otherwise. */
+    public String awaitLine(java.util.function.Predicate<String> matches, Duration timeout) {
+        String[] found = new String[1];
+        await("a matching line in stdout:\n" + stdout + "\nstderr:\n" + stderr, timeout, () -> {
+            for (String line : output()) {
+                if (matches.test(line)) {
+                    found[0] = line;
+                    return true;
+                }
+            }
+            assertThat(process.isAlive()).as("server running; stdout: %s stderr: %s", stdout, stderr).isTrue();
+            return false;
+        });
+        return found[0];
     }
 
     /** Resident memory of the process in KiB, from /proc. */

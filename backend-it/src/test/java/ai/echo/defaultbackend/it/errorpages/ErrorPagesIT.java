@@ -2,6 +2,8 @@ package ai.echo.defaultbackend.it.errorpages;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.echo.defaultbackend.it.ServerProcess;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,7 +33,7 @@ class ErrorPagesIT {
     @TempDir
     static Path volume;
 
-    private static BackendProcess server;
+    private static ServerProcess server;
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** A ConfigMap volume as the kubelet lays it out: a timestamped directory, {@code ..data}, one link per key. */
@@ -55,7 +57,7 @@ class ErrorPagesIT {
                 "503.html", "<h1>{{code}}: {{reason}}</h1><p>{{original_uri}} in {{namespace}}/{{ingress}}</p>",
                 "5xx.json", "{\"error\":{{code}},\"id\":\"{{request_id}}\"}",
                 "4xx.txt", "client error {{code}}\n"));
-        server = BackendProcess.start(List.of(), Map.of(
+        server = ServerProcess.start(List.of(), Map.of(
                 "ERROR_FILES_PATH", volume.toString(),
                 "DEFAULT_RESPONSE_FORMAT", "application/json"));
     }
@@ -71,7 +73,7 @@ class ErrorPagesIT {
         return get(server, path, headers);
     }
 
-    private static HttpResponse<String> get(BackendProcess target, String path, String... headers)
+    private static HttpResponse<String> get(ServerProcess target, String path, String... headers)
             throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + path))
                 .timeout(Duration.ofSeconds(10));
@@ -137,7 +139,7 @@ class ErrorPagesIT {
     void aConfigMapUpdateIsServedWithoutRestartAndABrokenFileKeepsItsPreviousVersion() throws Exception {
         Path own = Files.createDirectory(volume.resolve("reloaded"));
         configMapVersion(own, "..1", Map.of("503.html", "<h1>first {{code}}</h1>", "5xx.json", "{\"v\":1}"));
-        try (BackendProcess reloaded = BackendProcess.start("--error-files-path=" + own)) {
+        try (ServerProcess reloaded = ServerProcess.start("--error-files-path=" + own)) {
             assertThat(get(reloaded, "/", "X-Code", "503", "X-Format", "text/html").body())
                     .isEqualTo("<h1>first 503</h1>");
 
@@ -155,7 +157,7 @@ class ErrorPagesIT {
         }
     }
 
-    private static void awaitBody(BackendProcess target, String body, String... headers) throws Exception {
+    private static void awaitBody(ServerProcess target, String body, String... headers) throws Exception {
         long deadline = System.nanoTime() + RELOAD_DEADLINE.toNanos();
         String last = null;
         while (System.nanoTime() - deadline < 0) {
@@ -170,12 +172,12 @@ class ErrorPagesIT {
 
     @Test
     void honourXCodeCanBeTurnedOffAndAMissingDirectoryMeansBuiltInPages() throws Exception {
-        try (BackendProcess off = BackendProcess.start("--honor-x-code=false")) {
+        try (ServerProcess off = ServerProcess.start("--honor-x-code=false")) {
             assertThat(Raw.exchange(off.port(), "GET / HTTP/1.1\r\nHost: a\r\nX-Code: 503\r\nConnection: close\r\n\r\n"))
                     .isEqualTo(Raw.NOT_FOUND_15.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
         }
         // The default directory, /www, exists only where the chart mounts it.
-        try (BackendProcess builtIn = BackendProcess.start()) {
+        try (ServerProcess builtIn = ServerProcess.start()) {
             assertThat(Raw.exchange(builtIn.port(), "GET / HTTP/1.0\r\nX-Code: 503\r\nAccept: text/plain\r\n\r\n"))
                     .isEqualTo("HTTP/1.0 503 Service Unavailable\r\nDate: <date>\r\nContent-Length: 24\r\n"
                             + "Content-Type: text/plain; charset=utf-8\r\n\r\n503 Service Unavailable\n");

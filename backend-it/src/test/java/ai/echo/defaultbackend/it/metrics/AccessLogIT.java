@@ -2,7 +2,7 @@ package ai.echo.defaultbackend.it.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.echo.defaultbackend.it.errorpages.BackendProcess;
+import ai.echo.defaultbackend.it.ServerProcess;
 import ai.echo.defaultbackend.it.errorpages.Raw;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +23,7 @@ class AccessLogIT {
             + "\"duration_ms\":\\d+\\.\\d{3},\"user_agent\":\"(?:[^\"\\\\]|\\\\.)*\",\"request_id\":\"(?:[^\"\\\\]|\\\\.)*\","
             + "\"x_code\":\"(?:[^\"\\\\]|\\\\.)*\"}$");
 
-    private static double metric(BackendProcess server, String series) throws Exception {
+    private static double metric(ServerProcess server, String series) throws Exception {
         String scrape = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.svcPort()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher matcher = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(scrape);
@@ -31,13 +31,13 @@ class AccessLogIT {
         return Double.parseDouble(matcher.group(1));
     }
 
-    private static List<String> logLines(BackendProcess server) {
+    private static List<String> logLines(ServerProcess server) {
         return server.output().stream().filter(line -> line.startsWith("{\"time\":")).toList();
     }
 
     @Test
     void offByDefault() throws Exception {
-        try (BackendProcess server = BackendProcess.start()) {
+        try (ServerProcess server = ServerProcess.start()) {
             for (int i = 0; i < 5; i++) {
                 Raw.exchange(server.port(), "GET /x HTTP/1.0\r\n\r\n");
             }
@@ -49,7 +49,7 @@ class AccessLogIT {
 
     @Test
     void oneEscapedJsonLinePerRequestWithHostileInput() throws Exception {
-        try (BackendProcess server = BackendProcess.start("--access-log")) {
+        try (ServerProcess server = ServerProcess.start("--access-log")) {
             Raw.exchange(server.port(), "GET /a?\"x\"=%0a HTTP/1.1\r\nHost: h\r\nUser-Agent: evil\"}\u00ff\r\n"
                     + "X-Request-ID: id-1\r\nX-Code: 503\r\nConnection: close\r\n\r\n");
             String line = server.awaitLine(l -> l.startsWith("{\"time\":"), Duration.ofSeconds(10));
@@ -62,7 +62,7 @@ class AccessLogIT {
     @Test
     void theCeilingHoldsUnderAFloodAndDropsAreCounted() throws Exception {
         int requests = 400;
-        try (BackendProcess server = BackendProcess.start("--access-log", "--access-log-max-lines-per-second=20")) {
+        try (ServerProcess server = ServerProcess.start("--access-log", "--access-log-max-lines-per-second=20")) {
             long start = System.nanoTime();
             for (int i = 0; i < requests; i++) {
                 Raw.exchange(server.port(), "GET /flood/" + i + " HTTP/1.0\r\n\r\n");

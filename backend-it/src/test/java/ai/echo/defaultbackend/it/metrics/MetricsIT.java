@@ -2,7 +2,7 @@ package ai.echo.defaultbackend.it.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.echo.defaultbackend.it.errorpages.BackendProcess;
+import ai.echo.defaultbackend.it.ServerProcess;
 import ai.echo.defaultbackend.it.errorpages.Raw;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -32,11 +32,11 @@ class MetricsIT {
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private BackendProcess server;
+    private ServerProcess server;
 
     @BeforeEach
     void start() throws Exception {
-        server = BackendProcess.start();
+        server = ServerProcess.start();
     }
 
     @AfterEach
@@ -74,7 +74,7 @@ class MetricsIT {
 
     @Test
     void metricsCanBeTurnedOff() throws Exception {
-        try (BackendProcess off = BackendProcess.start("--metrics=false")) {
+        try (ServerProcess off = ServerProcess.start("--metrics=false")) {
             assertThat(Raw.exchange(off.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
                     .isEqualTo(Raw.NOT_FOUND_15.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
             assertThat(Raw.exchange(off.svcPort(), "GET /healthz HTTP/1.0\r\n\r\n")).endsWith("\r\n\r\nok");

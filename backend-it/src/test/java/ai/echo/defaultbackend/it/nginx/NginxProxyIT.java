@@ -2,7 +2,7 @@ package ai.echo.defaultbackend.it.nginx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.echo.defaultbackend.it.errorpages.BackendProcess;
+import ai.echo.defaultbackend.it.ServerProcess;
 import ai.echo.defaultbackend.it.errorpages.Raw;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -40,7 +40,7 @@ class NginxProxyIT {
     @TempDir
     static Path tmp;
 
-    private static BackendProcess backend;
+    private static ServerProcess backend;
     private static HttpServer upstream;
     private static Process nginx;
     private static int nginxPort;
@@ -57,7 +57,7 @@ class NginxProxyIT {
         Files.writeString(pages.resolve("5xx.json"), "{\"code\":{{code}},\"uri\":\"{{original_uri}}\","
                 + "\"ns\":\"{{namespace}}\",\"ingress\":\"{{ingress}}\",\"service\":\"{{service}}\","
                 + "\"id\":\"{{request_id}}\"}");
-        backend = BackendProcess.start(List.of(), Map.of("ERROR_FILES_PATH", pages.toString()));
+        backend = ServerProcess.start(List.of(), Map.of("ERROR_FILES_PATH", pages.toString()));
 
         upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         upstream.createContext("/", exchange -> {
