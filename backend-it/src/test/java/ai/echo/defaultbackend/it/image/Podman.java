@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Podman {
 
+    /** For podman commands that start a JVM in a container (health checks): podman's own locks can stall them. */
+    public static final Duration SLOW_COMMAND = Duration.ofSeconds(120);
+
     /** What a finished command printed and returned. */
     public record Result(List<String> command, int exitCode, String stdout, String stderr) {
 
