@@ -39,7 +39,9 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
         NEW,
         IDLE,
         HEAD,
-        BODY
+        BODY,
+        /** The last response is out and the output shut: what the client still sends is dropped until then. */
+        LINGER
     }
 
     private final long readHeaderNanos;
@@ -47,6 +49,7 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
     private final long writeNanos;
     private final long idleNanos;
     private final Runnable onTimeout;
+    private long lingerNanos;
 
     private ChannelHandlerContext ctx;
     /** The event loop's clock, so that tests on an EmbeddedChannel can move time. */
@@ -118,6 +121,15 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
     }
 
     /**
+     * Closes the connection {@code nanos} from now, on this guard's own timer: the lingering close after a
+     * last response, without a second timer per connection. Not counted as a timeout.
+     */
+    void closeAfterLinger(long nanos) {
+        lingerNanos = nanos;
+        enter(Phase.LINGER, ticker.nanoTime());
+    }
+
+    /**
      * True between two requests on a keep-alive connection: it can be closed without losing anything. A
      * connection that has sent nothing yet is not idle: its request may already be in the socket, unread
      * (Go's server spares such connections too); it ends with its answer or at its header timeout.
@@ -182,6 +194,9 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
             case IDLE:
                 deadline = earliest(deadline, phaseStart, idleNanos);
                 break;
+            case LINGER:
+                deadline = phaseStart + lingerNanos;
+                break;
             default:
                 break;
         }
@@ -225,7 +240,9 @@ final class ConnectionGuard extends ChannelDuplexHandler implements Runnable {
             return;
         }
         if (ticker.nanoTime() - deadline >= 0) {
-            onTimeout.run();
+            if (phase != Phase.LINGER) {
+                onTimeout.run();
+            }
             ctx.close();
         } else {
             schedule(deadline);

@@ -2,6 +2,7 @@ package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -41,12 +42,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One instance per connection; all methods run on its event loop.
  */
-final class RoutingHandler extends ChannelInboundHandlerAdapter {
+final class RoutingHandler extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoutingHandler.class);
     private static final String HEALTHZ = "/healthz";
     /** How long a closing connection keeps draining what the client still sends, as Go's rstAvoidanceDelay. */
-    private static final long LINGER_MILLIS = 500;
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private static final String METRICS = "/metrics";
     // AsciiString keeps its hash: a lookup on every request should not hash the name again.
@@ -338,18 +339,19 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter {
         closing = true;
         needsFlush = false;
         ctx.channel().config().setAutoRead(true);
-        ctx.writeAndFlush(response).addListener((ChannelFutureListener) future -> {
-            Channel channel = future.channel();
-            if (!future.isSuccess() || !(channel instanceof DuplexChannel)) {
-                channel.close();
-                return;
-            }
-            ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
-                if (channel.isOpen()) {
-                    channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
-                }
-            });
-        });
+        ctx.writeAndFlush(response).addListener(this);
+    }
+
+    /** The last response is written (or failed): half-close, and let the guard's timer end the linger. */
+    @Override
+    public void operationComplete(ChannelFuture future) {
+        Channel channel = future.channel();
+        if (!future.isSuccess() || !(channel instanceof DuplexChannel)) {
+            channel.close();
+            return;
+        }
+        ((DuplexChannel) channel).shutdownOutput();
+        guard.closeAfterLinger(LINGER_NANOS);
     }
 
     @Override

@@ -74,6 +74,27 @@ class BadInputIT {
     }
 
     @Test
+    void afterA400TheServerLingersThenClosesEvenIfTheClientStaysOpen() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GARBAGE\r\n\r\n");
+            assertThat(connection.readToEnd()).as("answer, then the server's half-close").isEqualTo(BAD_REQUEST);
+            // The client keeps its end open and goes on sending; the server drops it and, after its
+            // linger, closes its side for good: the connection is gone from its open-connection gauge.
+            connection.send("more bytes nobody will read\r\n");
+            ServerProcess.await("the lingering connection to be closed", Duration.ofMillis(2000),
+                    () -> openTrafficConnections() == 0);
+        }
+    }
+
+    private int openTrafficConnections() {
+        String metrics = RawConnection.exchange(server.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+        java.util.regex.Matcher gauge = java.util.regex.Pattern
+                .compile("\ndefaultbackend_open_connections\\{port=\"traffic\"} (\\d+)").matcher(metrics);
+        assertThat(gauge.find()).as("open-connection gauge in %s", metrics).isTrue();
+        return (int) Double.parseDouble(gauge.group(1));
+    }
+
+    @Test
     void anOverlongRequestLineGets414AndAClose() {
         try (RawConnection connection = RawConnection.open(server.port())) {
             connection.send("GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: a\r\n\r\n");
