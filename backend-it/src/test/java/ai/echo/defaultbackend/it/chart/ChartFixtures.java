@@ -20,6 +20,14 @@ public final class ChartFixtures {
     }
 
     /** Every {@code ci/*-values.yaml} of the chart, sorted; each turns on one feature. */
+    /** Test cases for every values set the chart is checked with: the defaults (no file), then each ci file. */
+    public static Stream<org.junit.jupiter.params.provider.Arguments> valuesCases() {
+        return Stream.concat(
+                Stream.of(org.junit.jupiter.params.provider.Arguments.of("defaults", null)),
+                ciValuesFiles().stream().map(file ->
+                        org.junit.jupiter.params.provider.Arguments.of(file.getFileName().toString(), file)));
+    }
+
     public static List<Path> ciValuesFiles() {
         try (Stream<Path> files = Files.list(ProjectPaths.chart().resolve("ci"))) {
             List<Path> list = files.filter(p -> p.getFileName().toString().endsWith("-values.yaml")).sorted()

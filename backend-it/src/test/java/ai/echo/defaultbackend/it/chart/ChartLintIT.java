@@ -4,28 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.marcnuri.helm.LintResult;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@code helm lint --strict}: with the defaults and with every {@code ci/*-values.yaml}. */
 class ChartLintIT {
 
-    static Stream<Arguments> valuesFiles() {
-        List<Arguments> cases = new ArrayList<>();
-        cases.add(Arguments.of("defaults", null));
-        for (Path file : ChartFixtures.ciValuesFiles()) {
-            cases.add(Arguments.of(file.getFileName().toString(), file));
-        }
-        return cases.stream();
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("valuesFiles")
+    @MethodSource("ai.echo.defaultbackend.it.chart.ChartFixtures#valuesCases")
     void lintsCleanUnderStrict(String name, Path valuesFile, @TempDir Path scratch) {
         LintResult result = HelmChart.ours().lintStrict(valuesFile, scratch);
 

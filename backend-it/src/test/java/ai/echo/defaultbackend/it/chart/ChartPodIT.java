@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.echo.defaultbackend.BackendConfig;
 import ai.echo.defaultbackend.it.image.ImageContainer;
 import ai.echo.defaultbackend.it.image.LocalImage;
+import ai.echo.defaultbackend.it.image.RawHttp;
 import ai.echo.defaultbackend.it.kustomize.Kustomize;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,7 +95,7 @@ class ChartPodIT {
         Map<Integer, Integer> hostPorts = new LinkedHashMap<>();
         List<String> options = new ArrayList<>(List.of("--network", "slirp4netns"));
         for (int containerPort : containerPorts.values()) {
-            int hostPort = freePort();
+            int hostPort = RawHttp.freePort();
             hostPorts.put(containerPort, hostPort);
             options.addAll(List.of("-p", "127.0.0.1:" + hostPort + ":" + containerPort + "/tcp"));
         }
@@ -288,16 +289,6 @@ class ChartPodIT {
         return id + " " + id + " " + id + " " + id;
     }
 
-    /** A port that was free on 127.0.0.1 a moment ago. */
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** A probe's port (a container port's name or number) to the host port it is published on. */
     private record PortMap(Map<String, Integer> containerPorts, Map<Integer, Integer> hostPorts) {

@@ -6,17 +6,14 @@ import ai.echo.defaultbackend.BackendConfig;
 import ai.echo.defaultbackend.BuildInfo;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -37,17 +34,8 @@ class ChartRenderIT {
         defaults = HelmChart.ours().render();
     }
 
-    static Stream<Arguments> valuesFiles() {
-        List<Arguments> cases = new ArrayList<>();
-        cases.add(Arguments.of("defaults", null));
-        for (Path file : ChartFixtures.ciValuesFiles()) {
-            cases.add(Arguments.of(file.getFileName().toString(), file));
-        }
-        return cases.stream();
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("valuesFiles")
+    @MethodSource("ai.echo.defaultbackend.it.chart.ChartFixtures#valuesCases")
     void everyRenderedObjectIsValidUnderTheStrictSchemas(String name, Path valuesFile) {
         Manifests rendered = valuesFile == null ? HelmChart.ours().render() : HelmChart.ours().render(valuesFile);
 

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /** Exact bytes over a real socket to 127.0.0.1: what a proxy in front of the default backend sends. */
-final class RawHttp {
+public final class RawHttp {
 
     private static final Pattern DATE =
             Pattern.compile("\r\nDate: [A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\r\n");
@@ -61,7 +61,7 @@ final class RawHttp {
     }
 
     /** A port that was free a moment ago (the container binds it on the host network). */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(false);
             socket.bind(new InetSocketAddress("127.0.0.1", 0));
