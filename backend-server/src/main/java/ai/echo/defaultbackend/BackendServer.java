@@ -76,7 +76,7 @@ public final class BackendServer implements AutoCloseable {
         this.trafficInitializer = new BackendInitializer(config, responses, state, connections,
                 maxConnections, new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages,
                         config.defaultResponseFormat(), config.debug(), accessLog));
-        MetricsEndpoint endpoint = metrics == null ? null : new MetricsEndpoint(metrics.registry());
+        MetricsEndpoint endpoint = metrics == null ? null : new MetricsEndpoint(metrics);
         this.serviceInitializer = new BackendInitializer(config, responses, state, connections, Integer.MAX_VALUE,
                 new Features(Metrics.Port.SERVICE, metrics, endpoint, null, config.defaultResponseFormat(), false,
                         null));

@@ -21,18 +21,19 @@ final class MetricsEndpoint {
     record Scrape(String contentType, boolean gzip, byte[] body) {
     }
 
-    private final PrometheusRegistry registry;
+    private final Metrics metrics;
     private final ExpositionFormatWriter text = PrometheusTextFormatWriter.create();
     private final ExpositionFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
 
-    MetricsEndpoint(PrometheusRegistry registry) {
-        this.registry = registry;
+    MetricsEndpoint(Metrics metrics) {
+        this.metrics = metrics;
     }
 
     Scrape scrape(String accept, String acceptEncoding) {
         ExpositionFormatWriter writer = accept != null && accept.contains("application/openmetrics-text")
                 ? openMetrics : text;
         boolean gzip = acceptsGzip(acceptEncoding);
+        PrometheusRegistry registry = metrics.scrapeRegistry();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
         try {
             if (gzip) {

@@ -5,10 +5,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /**
  * Every response the server sends, pre-encoded byte for byte as 1.5 sends them: status line, {@code Date},
@@ -53,8 +51,10 @@ final class Responses {
         }
     }
 
-    private static final DateTimeFormatter HTTP_DATE =
-            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+    private static final String[] DAYS = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    private static final String[] MONTHS = {
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    };
     private static final int VARIANTS = Kind.values().length * 2 * Connection.values().length * 2;
 
     /** Status line up to and including {@code "Date: "}, per variant. */
@@ -133,8 +133,23 @@ final class Responses {
                 + (head ? 1 : 0);
     }
 
+    /**
+     * The IMF-fixdate of RFC 9110 (Go's {@code http.TimeFormat}), e.g. {@code Sun, 06 Nov 1994 08:49:37 GMT}.
+     * Formatted by hand: a locale-aware formatter would load the JDK's locale data on the first request, a
+     * measurable share of start-up.
+     */
     static String httpDate(long epochSecond) {
-        return HTTP_DATE.format(Instant.ofEpochSecond(epochSecond));
+        LocalDateTime time = LocalDateTime.ofEpochSecond(epochSecond, 0, ZoneOffset.UTC);
+        StringBuilder date = new StringBuilder(29).append(DAYS[time.getDayOfWeek().ordinal()]).append(", ");
+        twoDigits(date, time.getDayOfMonth()).append(' ').append(MONTHS[time.getMonthValue() - 1]).append(' ')
+                .append(time.getYear()).append(' ');
+        twoDigits(date, time.getHour()).append(':');
+        twoDigits(date, time.getMinute()).append(':');
+        return twoDigits(date, time.getSecond()).append(" GMT").toString();
+    }
+
+    private static StringBuilder twoDigits(StringBuilder text, int value) {
+        return text.append((char) ('0' + value / 10)).append((char) ('0' + value % 10));
     }
 
     private static byte[] ascii(String text) {

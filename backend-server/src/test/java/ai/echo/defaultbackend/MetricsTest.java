@@ -49,7 +49,7 @@ class MetricsTest {
         traffic = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state, group, Integer.MAX_VALUE,
                 new Features(Metrics.Port.TRAFFIC, metrics, null, store, Variant.TEXT_HTML, false, null));
         service = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state, group, Integer.MAX_VALUE,
-                new Features(Metrics.Port.SERVICE, metrics, new MetricsEndpoint(metrics.registry()), null,
+                new Features(Metrics.Port.SERVICE, metrics, new MetricsEndpoint(metrics), null,
                         Variant.TEXT_HTML, false, null));
     }
 
@@ -203,7 +203,9 @@ class MetricsTest {
 
     @Test
     void processAndJvmMetricsAreThere() {
+        assertThat(metrics.jvmMetricsSetUp()).as("set up at start-up, before anyone scraped").isFalse();
         String scrape = scrape();
+        assertThat(metrics.jvmMetricsSetUp()).isTrue();
         assertThat(scrape).contains("\nprocess_cpu_seconds_total ", "\nprocess_start_time_seconds ",
                 "\nprocess_open_fds ", "\njvm_memory_used_bytes{area=\"heap\"} ", "\njvm_threads_current ",
                 "jvm_gc_collection_seconds_count{", "\ndefaultbackend_build_info{version=\"");
