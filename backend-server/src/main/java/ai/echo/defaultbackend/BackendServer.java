@@ -105,7 +105,7 @@ public final class BackendServer implements AutoCloseable {
                 : new InetSocketAddress(config.bindAddress(), port);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops)
-                .channel(transport.serverChannelClass())
+                .channelFactory(transport.serverChannelFactory())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

@@ -1,5 +1,6 @@
 package ai.echo.defaultbackend;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -79,14 +80,15 @@ public enum Transport {
         }
     }
 
-    Class<? extends ServerChannel> serverChannelClass() {
+    /** Constructors, not classes: Netty's reflective factory costs a method-handle spin-up at start. */
+    ChannelFactory<? extends ServerChannel> serverChannelFactory() {
         switch (this) {
             case EPOLL:
-                return EpollServerSocketChannel.class;
+                return EpollServerSocketChannel::new;
             case IO_URING:
-                return IoUringServerSocketChannel.class;
+                return IoUringServerSocketChannel::new;
             case NIO:
-                return NioServerSocketChannel.class;
+                return NioServerSocketChannel::new;
             default:
                 throw new IllegalStateException("resolve() the transport first");
         }
