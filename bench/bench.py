@@ -272,7 +272,13 @@ class Bench:
             # The argfile sizes the heap from the container's memory limit; on the host the JVM would
             # see all of its memory, so the pod's limit is given as the machine's size instead.
             pod = [f"-XX:MaxRAM={self.args.pod_memory}"] if self.args.pod_memory else []
-            return [f"@{options}"] + pod + self.args.jvm_arg, f"@{os.path.relpath(options, ROOT)}"
+            argfiles = [options]
+            # The image reads jvm25.options (flags JDK 17 refuses) after jvm.options, from the same folder.
+            newer = os.path.join(os.path.dirname(options), "jvm25.options")
+            if os.path.exists(newer):
+                argfiles.append(newer)
+            return ([f"@{f}" for f in argfiles] + pod + self.args.jvm_arg,
+                    " ".join(f"@{os.path.relpath(f, ROOT)}" for f in argfiles))
         flags = list(FALLBACK_FLAGS) + (FALLBACK_FLAGS_JDK24 if major >= 24 else []) + self.args.jvm_arg
         return flags, "fallback flags of bench/bench.py"
 
@@ -598,9 +604,11 @@ class Bench:
         if not os.path.exists(path):
             raise BenchError(f"the training run wrote no archive at {path}; see {server.log_path}:\n"
                              f"{server.tail_log()}")
-        use = [f"-XX:AOTCache={path}"] if archive == "aot" else [f"-XX:SharedArchiveFile={path}"]
-        # Fail rather than silently measure without the archive.
-        return use + ["-Xshare:on"] if archive == "appcds" else use + ["-XX:AOTMode=on"]
+        if archive == "appcds":
+            # Fail rather than silently measure without the archive.
+            return [f"-XX:SharedArchiveFile={path}", "-Xshare:on"]
+        # As the image's ENTRYPOINT: the training profiles are not replayed at start (docker/Dockerfile).
+        return [f"-XX:AOTCache={path}", "-XX:AOTMode=on", "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining"]
 
 
 def hold_connections(port, count):

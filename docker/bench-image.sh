@@ -4,7 +4,7 @@
 #   2. time from `podman run` to the first 200 on /healthz, with the AOT cache and without it
 #      (-XX:AOTMode=off), alternating, median of $RUNS each, and their ratio
 #   3. memory in --memory 64m: anonymous RSS idle and after a bounded wrk load (plus the cgroup's peak),
-#      for the shipped flags and for variants (no AOT cache, Netty's adaptive allocator, C2, relocated
+#      for the shipped flags and for variants (no AOT cache, Netty's adaptive allocator, C1 only, tiered C1+C2, relocated
 #      AOT cache), each started the same way
 #   4. the smallest --memory limit (no swap) that survives the load with the health check running
 #
@@ -30,8 +30,8 @@ CONTAINERS=()
 cleanup() { for c in "${CONTAINERS[@]:-}"; do [ -n "$c" ] && podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
 
-ENTRY=(/opt/jre/bin/java @/app/jvm.options -Djava.library.path=/app/lib)
-AOT=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:AOTCache=/app/backend-server.aot)
+ENTRY=(/opt/jre/bin/java @/app/jvm.options @/app/jvm25.options -Djava.library.path=/app/lib)
+AOT=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-AOTReplayTraining -XX:AOTCache=/app/backend-server.aot)
 JAR=(-jar /app/backend-server.jar)
 
 # start <memory> <port> [java args...]: starts the image (its own ENTRYPOINT when no java args are
@@ -109,10 +109,11 @@ variant() {
     podman rm -f -t 0 "$cid" >/dev/null 2>&1
 }
 variant "shipped (ENTRYPOINT)"
-variant "no AOT cache (C1)" "${ENTRY[0]}" "${ENTRY[@]:1}" -XX:AOTMode=off "${JAR[@]}"
+variant "no AOT cache (C2 only)" "${ENTRY[0]}" "${ENTRY[@]:1}" -XX:AOTMode=off "${JAR[@]}"
 variant "AOT cache relocated (JDK default)" "${ENTRY[0]}" "${ENTRY[@]:1}" -XX:AOTCache=/app/backend-server.aot "${JAR[@]}"
-# The compiler's share, without the AOT cache (whose training profiles would differ between the two):
-variant "no AOT cache, C2 (JDK default)" "${ENTRY[0]}" "${ENTRY[@]:1}" -XX:TieredStopAtLevel=4 -XX:AOTMode=off "${JAR[@]}"
+# The compiler's share, without the AOT cache (whose training profiles would differ between them):
+variant "no AOT cache, C1 only" "${ENTRY[0]}" "${ENTRY[@]:1}" -XX:+TieredCompilation -XX:TieredStopAtLevel=1 -XX:AOTMode=off "${JAR[@]}"
+variant "no AOT cache, tiered C1+C2 (JDK default)" "${ENTRY[0]}" "${ENTRY[@]:1}" -XX:+TieredCompilation -XX:AOTMode=off "${JAR[@]}"
 variant "Netty adaptive allocator (default)" "${ENTRY[0]}" "${ENTRY[@]:1}" -Dio.netty.allocator.type=adaptive "${AOT[@]}" "${JAR[@]}"
 variant "Netty pooled, 4 MiB chunks" "${ENTRY[0]}" "${ENTRY[@]:1}" -Dio.netty.allocator.maxOrder=9 "${AOT[@]}" "${JAR[@]}"
 

@@ -81,7 +81,7 @@ class ImageContentsIT {
         assertThat(inspect("{{.Config.ExposedPorts}}")).contains("8080/tcp", "10254/tcp");
         assertThat(inspect("{{.Config.Entrypoint}}"))
                 .as("exec form: the JVM itself is PID 1 and gets SIGTERM")
-                .startsWith("[/opt/jre/bin/java @/app/jvm.options ")
+                .startsWith("[/opt/jre/bin/java @/app/jvm.options @/app/jvm25.options ")
                 .contains("-XX:AOTCache=/app/backend-server.aot", "-Djava.library.path=/app/lib")
                 .endsWith(" -jar /app/backend-server.jar]");
         assertThat(inspect("{{.HealthCheck.Test}}")).as("exec-form HEALTHCHECK, no shell")
