@@ -120,7 +120,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
                     // A broken body (bad chunk size, truncated chunk): the head was fine, the request is not.
                     reject(ctx, result.cause());
                 } else if (msg instanceof LastHttpContent && pending != null) {
-                    answer(ctx);
+                    answer(ctx, true);
                 }
             }
         } finally {
@@ -187,11 +187,12 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
                 && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0)) {
             // Answer now, without 100 Continue; the body the client may still send is not worth reading.
             pendingKeepAlive = false;
-            answer(ctx);
+            answer(ctx, false);
         }
     }
 
-    private void answer(ChannelHandlerContext ctx) {
+    /** @param requestRead whether the request has been read to its end (no body is still on its way) */
+    private void answer(ChannelHandlerContext ctx, boolean requestRead) {
         Responses.Connection connection;
         if (pendingKeepAlive && state.isDraining()) {
             pendingKeepAlive = false;
@@ -227,9 +228,19 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
             guard.requestComplete();
             ctx.write(response, ctx.voidPromise());
             needsFlush = true;
+        } else if (requestRead && !hasBufferedInput(ctx)) {
+            // Nothing unread is known: close at once, as Go does (it lingers only with known unread data).
+            closing = true;
+            needsFlush = false;
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
             closeAfter(ctx, response);
         }
+    }
+
+    private static boolean hasBufferedInput(ChannelHandlerContext ctx) {
+        StrictRequestDecoder decoder = ctx.pipeline().get(StrictRequestDecoder.class);
+        return decoder != null && decoder.hasBufferedInput();
     }
 
     private void prepareErrorPage(HttpRequest request) {
@@ -333,7 +344,10 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
      * Sends the last response and closes the way Go and nginx do ("lingering close"): half-close first, then
      * drop whatever the client still sends for a moment. Closing a socket that has unread bytes makes the
      * kernel send a reset, which can destroy the response before the client reads it, exactly when it
-     * matters most: after a 400 for a request whose rest is still arriving.
+     * matters most: after a 400 for a request whose rest is still arriving. Used when unread input is
+     * known or likely: after a 400, a body not waited for, or a pipelined request behind a
+     * {@code Connection: close}; a plain last request is closed at once (half-closing costs Netty an
+     * exception and the connection a timer).
      */
     private void closeAfter(ChannelHandlerContext ctx, ByteBuf response) {
         closing = true;

@@ -72,6 +72,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         super(config);
     }
 
+    /** Whether bytes already read from the socket are waiting here: the start of a pipelined request. */
+    boolean hasBufferedInput() {
+        return actualReadableBytes() > 0;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         if (rejected) {

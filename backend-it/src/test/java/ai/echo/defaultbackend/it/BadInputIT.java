@@ -86,6 +86,30 @@ class BadInputIT {
         }
     }
 
+    @Test
+    void aLastRequestReadToItsEndIsClosedAtOnceWithoutLingering() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assertThat(connection.readToEnd())
+                    .isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            // Nothing was left unread, so the socket is closed outright (as Go does): the next bytes get a
+            // reset at once, where a lingering close would drop them for half a second.
+            assertThat(connection.writeRefusedWithin(Duration.ofMillis(300))).isTrue();
+        }
+    }
+
+    @Test
+    void aRequestPipelinedBehindAConnectionCloseIsDrainedNotReset() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(connection.readToEnd()).as("one answer, then the half-close")
+                    .isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            assertThat(connection.writeRefusedWithin(Duration.ofMillis(300)))
+                    .as("unread input was known: the server lingers, reading and dropping").isFalse();
+        }
+    }
+
     private int openTrafficConnections() {
         String metrics = RawConnection.exchange(server.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
         java.util.regex.Matcher gauge = java.util.regex.Pattern

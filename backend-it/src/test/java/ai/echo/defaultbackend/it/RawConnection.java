@@ -121,6 +121,28 @@ public final class RawConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the server has closed its socket for good, told apart from a half-close (a lingering close
+     * still reads and drops what is sent): writes a byte every 10 ms until a write fails, which happens
+     * once the server's kernel has answered an earlier byte with a reset, or until the timeout passes.
+     */
+    public boolean writeRefusedWithin(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (System.nanoTime() - deadline < 0) {
+                out.write('x');
+                out.flush();
+                Thread.sleep(10); // no event says "the peer has reset": probing is the only way to see it
+            }
+            return false;
+        } catch (IOException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Everything the server sends until it closes the connection. */
     public String readToEnd() {
         try {
