@@ -482,7 +482,8 @@ class Bench:
                     report.add(case, server.name, rep, result)
                     log(f"rep {rep + 1}/{args.reps} {case['key']:8} {server.name:8} {result['rps']:>10.0f} req/s "
                         f"cpu {result['cpu_us']:5.2f} us/req (user {result['user_us']:.2f}) "
-                        f"core {result['core_busy'] * 100:3.0f}% p99 {result['p99_us']:.0f} us")
+                        f"core {result['core_busy'] * 100:3.0f}% p99 "
+                        + (f"{result['p99_us']:.0f} us" if result['p99_us'] is not None else "not reported by wrk"))
                     if case.get("memory_peak"):
                         report.memory[server.name]["peak_load"] = max(
                             report.memory[server.name].get("peak_load", 0), result["peak_rss_kb"])
@@ -658,12 +659,17 @@ def parse_wrk(out):
         m = number(rf"\s{percent}%\s+([\d.]+)(us|ms|s)\b")
         return float(m.group(1)) * WRK_UNITS[m.group(2)]
 
+    p99 = latency(99)
+    if p99 < latency(90):
+        # wrk sometimes prints 0 for the 99th percentile at very high request counts (about a million
+        # pipelined requests per second here): a broken figure, reported as missing rather than as 0.
+        p99 = None
     return {
         "requests": int(requests.group(1)),
         "seconds": seconds,
         "rps": float(number(r"Requests/sec:\s+([\d.]+)").group(1)),
         "p50_us": latency(50),
-        "p99_us": latency(99),
+        "p99_us": p99,
         "errors": errors,
         "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
     }
@@ -694,12 +700,13 @@ class Report:
         self.results.setdefault((case["key"], server), {})[rep] = result
 
     def values(self, key, server, field):
-        return [r[field] for r in self.results.get((key, server), {}).values()]
+        return [r[field] for r in self.results.get((key, server), {}).values() if r[field] is not None]
 
     def ratios(self, key, field):
         ours = self.results.get((key, "backend"), {})
         theirs = self.results.get((key, "nginx"), {})
-        return [ours[rep][field] / theirs[rep][field] for rep in ours if rep in theirs and theirs[rep][field]]
+        return [ours[rep][field] / theirs[rep][field] for rep in ours
+                if rep in theirs and theirs[rep][field] and ours[rep][field] is not None]
 
     def print(self):
         args = self.args
