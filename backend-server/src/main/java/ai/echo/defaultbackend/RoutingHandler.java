@@ -54,6 +54,10 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     private static final AsciiString X_CODE = AsciiString.cached("x-code");
     private static final AsciiString X_FORMAT = AsciiString.cached("x-format");
     private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    private static final AsciiString X_ORIGINAL_URI = AsciiString.cached("x-original-uri");
+    private static final AsciiString X_NAMESPACE = AsciiString.cached("x-namespace");
+    private static final AsciiString X_INGRESS_NAME = AsciiString.cached("x-ingress-name");
+    private static final AsciiString X_SERVICE_NAME = AsciiString.cached("x-service-name");
     /** The headers ingress-nginx sends with X-Code, echoed back by {@code --debug}. */
     private static final String[] DEBUG_HEADERS = {
         "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
@@ -89,6 +93,9 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     /** The pending request's access log fields, or null when it is not in the sample. */
     private String[] pendingLog;
     private long pendingLogMillis;
+    /** The last X-Format or Accept negotiated on this connection, and its outcome. */
+    private String lastAsked;
+    private Variant lastVariant;
     /** Set once the connection is to be closed: anything read after that is dropped. */
     private boolean closing;
     private boolean needsFlush;
@@ -252,16 +259,21 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
         pendingRoute = Route.ERROR_PAGE;
         pendingCode = code;
         String format = headers.get(X_FORMAT);
-        pendingVariant = ContentNegotiation.choose(format != null && !format.isBlank() ? format
-                : headers.get(HttpHeaderNames.ACCEPT), features.defaultVariant());
+        String asked = format != null && !format.isBlank() ? format : headers.get(HttpHeaderNames.ACCEPT);
+        if (asked == null || !asked.equals(lastAsked)) {
+            // A connection from ingress-nginx sends the same Accept again and again: negotiate it once.
+            lastAsked = asked;
+            lastVariant = ContentNegotiation.choose(asked, features.defaultVariant());
+        }
+        pendingVariant = lastVariant;
         String[] values = new String[PageTemplate.Placeholder.values().length];
         values[PageTemplate.Placeholder.CODE.ordinal()] = Integer.toString(code);
         values[PageTemplate.Placeholder.REASON.ordinal()] = StatusText.reason(code);
-        values[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = pageValue(headers, "X-Request-ID");
-        values[PageTemplate.Placeholder.ORIGINAL_URI.ordinal()] = pageValue(headers, "X-Original-URI");
-        values[PageTemplate.Placeholder.NAMESPACE.ordinal()] = pageValue(headers, "X-Namespace");
-        values[PageTemplate.Placeholder.INGRESS.ordinal()] = pageValue(headers, "X-Ingress-Name");
-        values[PageTemplate.Placeholder.SERVICE.ordinal()] = pageValue(headers, "X-Service-Name");
+        values[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = pageValue(headers, X_REQUEST_ID);
+        values[PageTemplate.Placeholder.ORIGINAL_URI.ordinal()] = pageValue(headers, X_ORIGINAL_URI);
+        values[PageTemplate.Placeholder.NAMESPACE.ordinal()] = pageValue(headers, X_NAMESPACE);
+        values[PageTemplate.Placeholder.INGRESS.ordinal()] = pageValue(headers, X_INGRESS_NAME);
+        values[PageTemplate.Placeholder.SERVICE.ordinal()] = pageValue(headers, X_SERVICE_NAME);
         pendingValues = values;
         if (features.debug()) {
             StringBuilder echo = new StringBuilder();
@@ -275,7 +287,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
         }
     }
 
-    private static String pageValue(HttpHeaders headers, String name) {
+    private static String pageValue(HttpHeaders headers, AsciiString name) {
         return Escape.sanitize(headers.get(name), Escape.MAX_VALUE_CHARS);
     }
 

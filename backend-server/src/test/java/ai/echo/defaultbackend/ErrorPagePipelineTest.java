@@ -111,6 +111,24 @@ class ErrorPagePipelineTest {
     }
 
     @Test
+    void eachRequestOnAConnectionIsNegotiatedForItself() {
+        // One negotiation is kept per connection for a repeated Accept; a different one must not reuse it.
+        String[][] asked = {
+            {"Accept: application/json", "application/json"}, {"Accept: application/json", "application/json"},
+            {"Accept: text/plain", "text/plain"}, {"X-Format: text/xml\r\nAccept: text/plain", "text/xml"},
+            {"Accept: application/json", "application/json"}, {"X-Format: \r\nAccept: text/plain", "text/plain"},
+        };
+        EmbeddedChannel connection = open();
+        for (String[] request : asked) {
+            send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\n" + request[0] + "\r\n\r\n");
+            assertThat(received(connection)).as(request[0])
+                    .contains("\r\nContent-Type: " + request[1] + "; charset=utf-8\r\n");
+        }
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\n\r\n");
+        assertThat(received(connection)).as("no Accept: the default").contains("\r\nContent-Type: text/html");
+    }
+
+    @Test
     void theDefaultFormatAppliesWhenNothingIsAcceptable() {
         send(open(store, Variant.APPLICATION_JSON, false),
                 "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 404\r\nX-Format: image/png\r\n\r\n");
