@@ -199,6 +199,7 @@ class PipelineTest {
     @ValueSource(strings = {
             "GET / HTTP/1.1\r\n\r\n",                                                   // no Host in 1.1
             "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",                             // two Hosts
+            "GET / HTTP/1.1\r\nHost: a\r\nX: y\r\nhOST: a\r\n\r\n",                   // two Hosts, any case
             "GARBAGE\r\n\r\n",                                                          // no request line
             "GET /\r\n\r\n",                                                            // HTTP/0.9
             "GET / HTTP/2.0\r\nHost: a\r\n\r\n",                                        // not HTTP/1.x
