@@ -431,6 +431,8 @@ class Bench:
             self.idle_connections(report)
         if "startup" in args.parts:
             self.startup(report)
+        if "warmup" in args.parts:
+            self.warm_up(report)
         report.print()
         if self.failures:
             print(f"\n{len(self.failures)} case(s) FAILED:", *self.failures, sep="\n  ")
@@ -591,6 +593,36 @@ class Bench:
         except (BenchError, OSError) as e:
             self.fail(f"startup nginx: {e}")
 
+    def warm_up(self, report):
+        """Throughput in consecutive one-second slices from the first 200: how soon a fresh process is at speed.
+
+        The image runs C2 without tiers, so its first requests are interpreted; this shows for how long.
+        """
+        case = {"connections": 64, "path": "/", "status_over_399": True}
+        variants = [("backend, image flags", lambda: self.backend("warm-up")),
+                    ("nginx", self.nginx)]
+        if self.java_major >= 25 and self.flags_source.startswith("@"):
+            try:
+                extra = self.train("warm-up", self.java, self.jvm_flags, "aot")
+                variants.insert(1, ("backend, image flags + AOT cache",
+                                    lambda: self.backend("warm-up aot", extra_jvm=extra)))
+            except (BenchError, OSError) as e:
+                self.fail(f"warm-up: AOT training: {e}")
+        for name, make in variants:
+            slices = []
+            try:
+                for _ in range(self.args.warmup_reps):
+                    server = self.started(make())
+                    try:
+                        server.wait_ready()
+                        slices.append([self.wrk(server, case, 1)["rps"] for _ in range(self.args.warmup_slices)])
+                    finally:
+                        self.stop(server)
+                report.warmup.append((name, slices))
+                log(f"warm-up {name}: " + " ".join(f"{statistics.median(s):.0f}" for s in zip(*slices)))
+            except (BenchError, OSError) as e:
+                self.fail(f"warm-up {name}: {e}")
+
     def train(self, name, java, flags, archive):
         """A training run that writes the archive at exit, as an image build would; returns the flags to use it."""
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
@@ -692,6 +724,7 @@ class Report:
         self.memory = {"backend": {}, "nginx": {}}
         self.idle = {}
         self.startup = []
+        self.warmup = []  # (variant, [[req/s per one-second slice] per start])
         self.skipped = {}
         self.cases = []
         self.notes = []
@@ -774,6 +807,14 @@ class Report:
             for name, times, rss in self.startup:
                 out.append(f"| {name} | {median_range(times)} | {mib(statistics.median(rss))} |")
             out.append("")
+        if self.warmup:
+            slices = max(len(s) for _, runs in self.warmup for s in runs)
+            out.append(f"| warm-up: req/s in each second from the first 200 (keep-alive 64), median of "
+                       f"{args.warmup_reps} start(s) | " + " | ".join(f"{i + 1}." for i in range(slices)) + " |")
+            out.append("|---|" + "---|" * slices)
+            for name, runs in self.warmup:
+                out.append(f"| {name} | " + " | ".join(f"{statistics.median(s):.0f}" for s in zip(*runs)) + " |")
+            out.append("")
         for note in self.notes:
             out.append(f"- {note}")
         print("\n".join(out))
@@ -802,8 +843,11 @@ def parse_args(argv):
                         help="idle keep-alive connections to hold open (default 10000)")
     parser.add_argument("--cases", nargs="*", default=[],
                         help="throughput cases to run (ka64 ka1000 close pipe16 xcode healthz; default all)")
-    parser.add_argument("--parts", nargs="*", default=["throughput", "idle", "startup"],
-                        help="parts to run: throughput idle startup (default all)")
+    parser.add_argument("--parts", nargs="*", default=["throughput", "idle", "startup", "warmup"],
+                        help="parts to run: throughput idle startup warmup (default all)")
+    parser.add_argument("--warmup-slices", type=int, default=5,
+                        help="one-second slices measured from the first 200 in the warm-up part (default 5)")
+    parser.add_argument("--warmup-reps", type=int, default=3, help="fresh starts per warm-up variant (default 3)")
     parser.add_argument("--jar", default=os.path.join(ROOT, "backend-server/target/backend-server.jar"))
     parser.add_argument("--java", default=TEMURIN_25 if os.path.exists(TEMURIN_25) else "java",
                         help=f"the JVM for the throughput and memory cases (default {TEMURIN_25}, else java)")
@@ -823,6 +867,7 @@ def parse_args(argv):
     args.argv = argv
     if args.smoke:
         args.reps, args.duration, args.warmup, args.startup_reps = 1, 1, 1, 1
+        args.warmup_slices, args.warmup_reps = 2, 1
         args.idle_connections = min(args.idle_connections, 2000)
     return args
 

@@ -22,8 +22,11 @@ Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 co
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
 "n/a" when the build does not support X-Code), /healthz.
 
-The JVM flags are docker/jvm.options (the image's @argfile) on JDK 25 when that file exists, otherwise
-the fallback flags listed at the top of bench/bench.py.
+Warm-up: requests per second in each second after a fresh start's first 200 (keep-alive 64), for the
+server with the image's flags, with its AOT cache, and nginx.
+
+The JVM flags are docker/jvm.options then docker/jvm25.options (the image's @argfiles) on JDK 25 when
+they exist, otherwise the fallback flags listed at the top of bench/bench.py.
 
 Options:
   --smoke              every case once, about one second each (under 90 s in all); what CI runs.
@@ -36,7 +39,9 @@ Options:
   --startup-reps N     start-ups per start-up variant (default 5)
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
   --cases KEY...       only these throughput cases: ka64 ka1000 close pipe16 xcode healthz
-  --parts PART...      only these parts: throughput idle startup
+  --parts PART...      only these parts: throughput idle startup warmup
+  --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
+  --warmup-reps N      fresh starts per warm-up variant (default 3)
   --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
   --java17 PATH        JDK 17 java for the start-up comparison (default: java on the PATH)
   --jvm-options FILE   the image's java @argfile (default docker/jvm.options)
