@@ -527,6 +527,10 @@ class Bench:
                     if status != 200 or body != b"ok":
                         raise BenchError(f"/healthz answered {status} with {count} idle connections")
                     rss = server.rss_kb()
+                    # And once settled: a burst of 10,000 connects makes a JIT compile the accept path right
+                    # then, and its transient memory is still counted half a second later.
+                    time.sleep(self.args.idle_settle)
+                    rss_settled = server.rss_kb()
                     sockets = server.open_sockets()
                     if sockets < count:
                         raise BenchError(f"only {sockets} sockets open in the server for {count} connections")
@@ -537,8 +541,10 @@ class Bench:
                 finally:
                     for s in held:
                         s.close()
-                report.idle[server.name] = {"before": before, "with": rss, "open_s": seconds, "sockets": sockets}
-                log(f"{count} idle connections, {server.name}: {before / 1024:.1f} -> {rss / 1024:.1f} MiB")
+                report.idle[server.name] = {"before": before, "with": rss, "settled": rss_settled,
+                                            "open_s": seconds, "sockets": sockets}
+                log(f"{count} idle connections, {server.name}: {before / 1024:.1f} -> {rss / 1024:.1f} MiB, "
+                    f"{rss_settled / 1024:.1f} MiB {self.args.idle_settle:g} s later")
             except (BenchError, OSError) as e:
                 self.fail(f"{count} idle connections, {server.name}: {e}")
             finally:
@@ -793,12 +799,13 @@ class Report:
                            f"{mib(m.get('after'))} |")
             out.append("")
         if self.idle:
-            out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them "
-                       f"(MiB) | sockets open in the server | time to open them (s) |")
-            out.append("|---|---|---|---|---|")
+            out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them, "
+                       f"0.5 s after opening (MiB) | the same {args.idle_settle:g} s later (MiB) | "
+                       f"sockets open in the server | time to open them (s) |")
+            out.append("|---|---|---|---|---|---|")
             for server, m in self.idle.items():
-                out.append(f"| {server} | {mib(m['before'])} | {mib(m['with'])} | {m['sockets']} | "
-                           f"{m['open_s']:.1f} |")
+                out.append(f"| {server} | {mib(m['before'])} | {mib(m['with'])} | {mib(m['settled'])} | "
+                           f"{m['sockets']} | {m['open_s']:.1f} |")
             out.append("")
         if self.startup:
             out.append(f"| start-up: process start to first /healthz 200 | ms, median (min-max) of "
@@ -845,6 +852,8 @@ def parse_args(argv):
                         help="throughput cases to run (ka64 ka1000 close pipe16 xcode healthz; default all)")
     parser.add_argument("--parts", nargs="*", default=["throughput", "idle", "startup", "warmup"],
                         help="parts to run: throughput idle startup warmup (default all)")
+    parser.add_argument("--idle-settle", type=float, default=5.0,
+                        help="seconds to wait, connections held, before the settled RSS reading (default 5)")
     parser.add_argument("--warmup-slices", type=int, default=5,
                         help="one-second slices measured from the first 200 in the warm-up part (default 5)")
     parser.add_argument("--warmup-reps", type=int, default=3, help="fresh starts per warm-up variant (default 3)")
@@ -867,7 +876,7 @@ def parse_args(argv):
     args.argv = argv
     if args.smoke:
         args.reps, args.duration, args.warmup, args.startup_reps = 1, 1, 1, 1
-        args.warmup_slices, args.warmup_reps = 2, 1
+        args.warmup_slices, args.warmup_reps, args.idle_settle = 2, 1, 1.0
         args.idle_connections = min(args.idle_connections, 2000)
     return args
 

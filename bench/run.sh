@@ -38,6 +38,7 @@ Options:
   --warmup S           warm-up seconds per case and server (default 5)
   --startup-reps N     start-ups per start-up variant (default 5)
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
+  --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these throughput cases: ka64 ka1000 close pipe16 xcode healthz
   --parts PART...      only these parts: throughput idle startup warmup
   --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
