@@ -82,7 +82,7 @@ class BadInputIT {
             // linger, closes its side for good: the connection is gone from its open-connection gauge.
             connection.send("more bytes nobody will read\r\n");
             ServerProcess.await("the lingering connection to be closed", Duration.ofMillis(2000),
-                    () -> openTrafficConnections() == 0);
+                    () -> server.openTrafficConnections() == 0);
         }
     }
 
@@ -108,14 +108,6 @@ class BadInputIT {
             assertThat(connection.writeRefusedWithin(Duration.ofMillis(300)))
                     .as("unread input was known: the server lingers, reading and dropping").isFalse();
         }
-    }
-
-    private int openTrafficConnections() {
-        String metrics = RawConnection.exchange(server.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
-        java.util.regex.Matcher gauge = java.util.regex.Pattern
-                .compile("\ndefaultbackend_open_connections\\{port=\"traffic\"} (\\d+)").matcher(metrics);
-        assertThat(gauge.find()).as("open-connection gauge in %s", metrics).isTrue();
-        return (int) Double.parseDouble(gauge.group(1));
     }
 
     @Test
