@@ -167,7 +167,12 @@ public final class ServerProcess implements AutoCloseable {
     /** Resident memory of the process in KiB, from /proc. */
     /** The traffic port's open connections, from the server's own gauge on the service port. */
     public int openTrafficConnections() {
-        String metrics = RawConnection.exchange(svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+        return openTrafficConnections(svcPort());
+    }
+
+    /** The same, for a server (a container's, say) whose service port is {@code svcPort} on 127.0.0.1. */
+    public static int openTrafficConnections(int svcPort) {
+        String metrics = RawConnection.exchange(svcPort, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
         Matcher gauge = Pattern.compile("\ndefaultbackend_open_connections\\{port=\"traffic\"} (\\d+)").matcher(metrics);
         assertThat(gauge.find()).as("open-connection gauge in %s", metrics).isTrue();
         return (int) Double.parseDouble(gauge.group(1));

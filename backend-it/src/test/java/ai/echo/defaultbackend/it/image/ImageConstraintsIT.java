@@ -2,6 +2,7 @@ package ai.echo.defaultbackend.it.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.echo.defaultbackend.it.ServerProcess;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -101,7 +102,7 @@ class ImageConstraintsIT {
             Podman.Result health = image.podman().run(Podman.SLOW_COMMAND, "healthcheck", "run", container.id());
             assertThat(health.exitCode()).as("the image's HEALTHCHECK: %s", health.describe()).isZero();
 
-            assertDrainsOnSigterm(container, port);
+            assertDrainsOnSigterm(container, port, svcPort);
 
             List<String> diff = container.diff();
             System.out.printf("%s: podman diff %s%n", constraints, diff);
@@ -148,11 +149,14 @@ class ImageConstraintsIT {
      * A request whose head is half sent when SIGTERM arrives is still answered (with Connection: close), and
      * the process then exits 0 within the shutdown timeout (5 s), having printed what 1.5 prints.
      */
-    private static void assertDrainsOnSigterm(ImageContainer container, int port) throws IOException {
+    private static void assertDrainsOnSigterm(ImageContainer container, int port, int svcPort) throws IOException {
         try (Socket socket = RawHttp.connect(port)) {
             OutputStream out = socket.getOutputStream();
             out.write("GET /in-flight HTTP/1.1\r\nHost: a\r\n".getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
+            // Connected is not accepted: one still in the kernel's backlog when the listener closes is reset.
+            ServerProcess.await("the server to accept the connection", Duration.ofSeconds(10),
+                    () -> ServerProcess.openTrafficConnections(svcPort) == 1);
             long signalled = System.nanoTime();
             container.signal("TERM");
             container.awaitLog(Pattern.compile("^stopping http server\\.\\.\\.$", Pattern.MULTILINE), Duration.ofSeconds(10));
