@@ -27,7 +27,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 CONTAINERS=()
-cleanup() { for c in "${CONTAINERS[@]:-}"; do [ -n "$c" ] && podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done; }
+# Run from a scratch directory: after a run an empty file named "oom" turned up in the repository's root,
+# most likely podman's monitor marking an OOM-killed container in its working directory.
+SCRATCH="$(mktemp -d)"
+cd "$SCRATCH"
+cleanup() {
+    for c in "${CONTAINERS[@]:-}"; do [ -n "$c" ] && podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+    rm -rf "$SCRATCH"
+}
 trap cleanup EXIT
 
 ENTRY=(/opt/jre/bin/java @/app/jvm.options @/app/jvm25.options -Djava.library.path=/app/lib)
