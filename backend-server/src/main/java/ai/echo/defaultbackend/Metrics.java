@@ -13,6 +13,8 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's Prometheus metrics, in a registry of its own (no global state: two servers in one JVM, as in
@@ -29,6 +31,8 @@ import java.util.function.LongSupplier;
  * a request costs an array read and an add, never a label lookup.
  */
 final class Metrics {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Metrics.class);
 
     /** The methods counted by name; any other method is counted as {@code OTHER}. */
     static final HttpMethod[] KNOWN_METHODS = {
@@ -168,17 +172,23 @@ final class Metrics {
 
     /**
      * The registry to scrape, with the JVM and process metrics set up on the first call. They go through
-     * JMX, whose set-up was the largest single cost of start-up (about a fifth of the time to the first
-     * {@code /healthz}) and about 6 MiB of resident memory: an instance nobody scrapes never pays it. The
-     * counters among them (GC time, allocated bytes) therefore count from the first scrape; Prometheus
-     * takes a counter's first sample as its start, as after a restart.
+     * JMX, whose set-up was the largest single cost of start-up (about a sixth of the samples before the
+     * first {@code /healthz}) and about 6 MiB of resident memory: an instance nobody scrapes never pays it.
+     * The counters among them (GC time, allocated bytes) therefore count from the first scrape; Prometheus
+     * takes a counter's first sample as its start, as after a restart. Tried once: should JMX fail, the
+     * scrapes go on with the server's own metrics rather than fail on a half-registered set.
      */
     PrometheusRegistry scrapeRegistry() {
         if (!jvmMetrics) {
             synchronized (this) {
                 if (!jvmMetrics) {
-                    JvmMetrics.builder().register(registry);
-                    jvmMetrics = true;
+                    try {
+                        JvmMetrics.builder().register(registry);
+                    } catch (RuntimeException e) {
+                        LOG.warn("JVM metrics not available: {}", Flags.quote(String.valueOf(e)));
+                    } finally {
+                        jvmMetrics = true;
+                    }
                 }
             }
         }
