@@ -262,10 +262,7 @@ class LifecycleIT {
         ServerProcess server = ServerProcess.start("--timeout=1s", "--read-timeout=60s");
         try (RawConnection stuck = RawConnection.open(server.port())) {
             stuck.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
-            // Connected is not accepted: a connection still in the kernel's backlog when the listener closes
-            // is reset (as with Go's Shutdown), and there would be nothing to wait for.
-            ServerProcess.await("the server to accept the connection", Duration.ofSeconds(10),
-                    () -> server.openTrafficConnections() == 1);
+            server.awaitOpenTrafficConnections(1);
             long signalled = System.nanoTime();
             server.signal("INT");
             assertThat(server.awaitExit(EXIT)).isZero();
@@ -281,8 +278,7 @@ class LifecycleIT {
         ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
         try (RawConnection stuck = RawConnection.open(server.port())) {
             stuck.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
-            ServerProcess.await("the server to accept the connection", Duration.ofSeconds(10),
-                    () -> server.openTrafficConnections() == 1);
+            server.awaitOpenTrafficConnections(1);
             server.terminate();
             ServerProcess.await("the stop message", Duration.ofSeconds(10),
                     () -> server.stdout().contains("stopping http server..."));

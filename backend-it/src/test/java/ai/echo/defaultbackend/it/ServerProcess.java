@@ -164,13 +164,27 @@ public final class ServerProcess implements AutoCloseable {
         return found[0];
     }
 
-    /** Resident memory of the process in KiB, from /proc. */
     /** The traffic port's open connections, from the server's own gauge on the service port. */
     public int openTrafficConnections() {
         return openTrafficConnections(svcPort());
     }
 
+    /**
+     * Waits until the server holds {@code count} traffic connections. Connected is not accepted: a connection
+     * still in the kernel's backlog when the listener closes is reset (as with Go's Shutdown), so a test that
+     * signals with a request in flight waits for this first.
+     */
+    public void awaitOpenTrafficConnections(int count) {
+        awaitOpenTrafficConnections(svcPort(), count);
+    }
+
     /** The same, for a server (a container's, say) whose service port is {@code svcPort} on 127.0.0.1. */
+    public static void awaitOpenTrafficConnections(int svcPort, int count) {
+        await("the server to hold " + count + " traffic connection(s)", Duration.ofSeconds(10),
+                () -> openTrafficConnections(svcPort) == count);
+    }
+
+    /** The same as {@link #openTrafficConnections()}, for a server whose service port is {@code svcPort}. */
     public static int openTrafficConnections(int svcPort) {
         String metrics = RawConnection.exchange(svcPort, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
         Matcher gauge = Pattern.compile("\ndefaultbackend_open_connections\\{port=\"traffic\"} (\\d+)").matcher(metrics);
@@ -178,6 +192,7 @@ public final class ServerProcess implements AutoCloseable {
         return (int) Double.parseDouble(gauge.group(1));
     }
 
+    /** Resident memory of the process in KiB, from /proc. */
     public long rssKib() {
         try {
             for (String line : Files.readAllLines(Paths.get("/proc/" + process.pid() + "/status"))) {

@@ -154,9 +154,7 @@ class ImageConstraintsIT {
             OutputStream out = socket.getOutputStream();
             out.write("GET /in-flight HTTP/1.1\r\nHost: a\r\n".getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            // Connected is not accepted: one still in the kernel's backlog when the listener closes is reset.
-            ServerProcess.await("the server to accept the connection", Duration.ofSeconds(10),
-                    () -> ServerProcess.openTrafficConnections(svcPort) == 1);
+            ServerProcess.awaitOpenTrafficConnections(svcPort, 1);
             long signalled = System.nanoTime();
             container.signal("TERM");
             container.awaitLog(Pattern.compile("^stopping http server\\.\\.\\.$", Pattern.MULTILINE), Duration.ofSeconds(10));
