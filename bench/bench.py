@@ -260,6 +260,7 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="defaultbackend-bench-")
         self.failures = []
         self.running = []
+        self.trained = {}  # (java, flags, archive kind) -> the flags that use the archive
         self.java = args.java
         self.java_major = java_major(self.java)
         self.jvm_flags, self.flags_source = self.flags_for(self.java_major)
@@ -630,7 +631,16 @@ class Bench:
                 self.fail(f"warm-up {name}: {e}")
 
     def train(self, name, java, flags, archive):
-        """A training run that writes the archive at exit, as an image build would; returns the flags to use it."""
+        """A training run that writes the archive at exit, as an image build would; returns the flags to use it.
+
+        One training per JVM, flags and kind of archive: the start-up and warm-up parts share it.
+        """
+        key = (java, tuple(flags), archive)
+        if key not in self.trained:
+            self.trained[key] = self.train_once(name, java, flags, archive)
+        return self.trained[key]
+
+    def train_once(self, name, java, flags, archive):
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
         path = os.path.join(self.tmp, f"{slug}.{'aot' if archive == 'aot' else 'jsa'}")
         record = [f"-XX:AOTCacheOutput={path}"] if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"]
