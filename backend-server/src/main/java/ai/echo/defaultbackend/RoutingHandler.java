@@ -236,13 +236,9 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
             guard.requestComplete();
             ctx.write(response, ctx.voidPromise());
             needsFlush = true;
-        } else if (requestRead && !hasBufferedInput(ctx)) {
-            // Nothing unread is known: close at once, as Go does (it lingers only with known unread data).
-            closing = true;
-            needsFlush = false;
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
-            closeAfter(ctx, response);
+            // Linger only when unread input is known, as Go does: a body not read, or a pipelined request.
+            closeAfter(ctx, response, !requestRead || hasBufferedInput(ctx));
         }
     }
 
@@ -360,21 +356,25 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
         }
         state.badRequest();
         pending = null;
-        closeAfter(ctx, responses.get(kind, false, Responses.Connection.CLOSE, false));
+        closeAfter(ctx, responses.get(kind, false, Responses.Connection.CLOSE, false), true);
     }
 
     /**
-     * Sends the last response and closes the way Go and nginx do ("lingering close"): half-close first, then
-     * drop whatever the client still sends for a moment. Closing a socket that has unread bytes makes the
-     * kernel send a reset, which can destroy the response before the client reads it, exactly when it
-     * matters most: after a 400 for a request whose rest is still arriving. Used when unread input is
-     * known or likely: after a 400, a body not waited for, or a pipelined request behind a
-     * {@code Connection: close}; a plain last request is closed at once (half-closing costs Netty an
-     * exception and the connection a timer).
+     * Sends the last response and closes. With {@code linger}, the way Go and nginx do ("lingering close"):
+     * half-close first, then drop whatever the client still sends for a moment. Closing a socket that has
+     * unread bytes makes the kernel send a reset, which can destroy the response before the client reads
+     * it, exactly when it matters most: after a 400 for a request whose rest is still arriving. Lingering
+     * is for when unread input is known or likely: after a 400, a body not waited for, or a pipelined
+     * request behind a {@code Connection: close}; a plain last request is closed at once (half-closing
+     * costs Netty an exception and the connection a timer).
      */
-    private void closeAfter(ChannelHandlerContext ctx, ByteBuf response) {
+    private void closeAfter(ChannelHandlerContext ctx, ByteBuf response, boolean linger) {
         closing = true;
         needsFlush = false;
+        if (!linger) {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         ctx.channel().config().setAutoRead(true);
         ctx.writeAndFlush(response).addListener(this);
     }
