@@ -6,7 +6,10 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -65,7 +68,25 @@ public class PipelineBenchmark {
     static final String HEALTHZ = "GET /healthz HTTP/1.1\r\nHost: 10.0.0.12:8080\r\nUser-Agent: kube-probe/1.31\r\n"
             + "Accept: */*\r\nConnection: keep-alive\r\n\r\n";
 
+    /** A custom-error request as ingress-nginx sends it (custom-http-errors), asking for JSON. */
+    static final String CUSTOM_ERROR = "GET / HTTP/1.1\r\n"
+            + "Host: shop.example.com\r\n"
+            + "X-Code: 503\r\n"
+            + "X-Format: application/json\r\n"
+            + "X-Original-URI: /api/v1/orders?page=2\r\n"
+            + "X-Namespace: shop\r\n"
+            + "X-Ingress-Name: shop\r\n"
+            + "X-Service-Name: orders\r\n"
+            + "X-Service-Port: 8080\r\n"
+            + "X-Request-ID: 3f2a9c8e1b7d4e6f9a0b1c2d3e4f5a6b\r\n"
+            + "Accept: application/json\r\n"
+            + "\r\n";
+
     private EmbeddedChannel channel;
+    /** The traffic listener as the server builds it by default: answers counted, X-Code honoured. */
+    private EmbeddedChannel served;
+    private ErrorPageStore errorPages;
+    private ByteBuf customError;
     private ByteBuf minimal;
     private ByteBuf proxied;
     private ByteBuf healthz;
@@ -80,6 +101,15 @@ public class PipelineBenchmark {
         proxied = direct(PROXIED);
         healthz = direct(HEALTHZ);
         pipelined = direct(MINIMAL.repeat(PIPELINE_DEPTH));
+        // No error-page directory: the built-in pages, as in the image without a mounted ConfigMap.
+        errorPages = new ErrorPageStore(Path.of(config.errorFilesPath()), Duration.ofMinutes(10)).start();
+        Metrics metrics = new Metrics(new Metrics.Sources(() -> 1, () -> 0, () -> 0, () -> 0, () -> 0, null,
+                errorPages));
+        served = new EmbeddedChannel(new BackendInitializer(config, new Responses(), new ServerState(),
+                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), Integer.MAX_VALUE,
+                new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages, config.defaultResponseFormat(),
+                        false, null)));
+        customError = direct(CUSTOM_ERROR);
         checkAnswers();
     }
 
@@ -88,9 +118,22 @@ public class PipelineBenchmark {
         expect(proxied, 1, "HTTP/1.1 404 Not Found\r\n", "default backend - 404");
         expect(healthz, 1, "HTTP/1.1 200 OK\r\n", "ok");
         expect(pipelined, PIPELINE_DEPTH, "HTTP/1.1 404 Not Found\r\n", "default backend - 404");
+        expect(served, minimal, 1, "HTTP/1.1 404 Not Found\r\n", "default backend - 404");
+        expect(served, customError, 1, "HTTP/1.1 503 Service Unavailable\r\n",
+                text -> text.contains("\r\nContent-Type: application/json") && text.endsWith("}\n"));
     }
 
     private void expect(ByteBuf request, int responses, String statusLine, String body) {
+        expect(channel, request, responses, statusLine, body);
+    }
+
+    private static void expect(EmbeddedChannel channel, ByteBuf request, int responses, String statusLine,
+                               String body) {
+        expect(channel, request, responses, statusLine, text -> text.endsWith("\r\n\r\n" + body));
+    }
+
+    private static void expect(EmbeddedChannel channel, ByteBuf request, int responses, String statusLine,
+                               Predicate<String> rest) {
         channel.writeInbound(request.retainedDuplicate());
         for (int i = 0; i < responses; i++) {
             ByteBuf response = channel.readOutbound();
@@ -100,7 +143,7 @@ public class PipelineBenchmark {
             }
             try {
                 String text = response.toString(StandardCharsets.US_ASCII);
-                if (!text.startsWith(statusLine) || !text.endsWith("\r\n\r\n" + body)) {
+                if (!text.startsWith(statusLine) || !rest.test(text)) {
                     throw new IllegalStateException("unexpected response: " + text.lines().findFirst().orElse(""));
                 }
             } finally {
@@ -115,6 +158,9 @@ public class PipelineBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         channel.finishAndReleaseAll();
+        served.finishAndReleaseAll();
+        errorPages.close();
+        customError.release();
         minimal.release();
         proxied.release();
         healthz.release();
@@ -152,7 +198,23 @@ public class PipelineBenchmark {
         return roundTrip(pipelined, PIPELINE_DEPTH);
     }
 
+    /** wrk's request through the traffic listener as the server builds it: counted, X-Code looked for. */
+    @Benchmark
+    public int notFoundServed() {
+        return roundTrip(served, minimal, 1);
+    }
+
+    /** An ingress-nginx custom-error request: a JSON error page for X-Code 503, counted. */
+    @Benchmark
+    public int customError() {
+        return roundTrip(served, customError, 1);
+    }
+
     private int roundTrip(ByteBuf request, int responses) {
+        return roundTrip(channel, request, responses);
+    }
+
+    private static int roundTrip(EmbeddedChannel channel, ByteBuf request, int responses) {
         channel.writeInbound(request.retainedDuplicate());
         int bytes = 0;
         for (int i = 0; i < responses; i++) {

@@ -44,6 +44,8 @@ class PipelineBenchmarkTest {
             assertThat(benchmark.notFoundProxied()).isEqualTo(NOT_FOUND);
             assertThat(benchmark.healthz()).isEqualTo(OK);
             assertThat(benchmark.pipelined16()).isEqualTo(PipelineBenchmark.PIPELINE_DEPTH * NOT_FOUND);
+            assertThat(benchmark.notFoundServed()).isEqualTo(NOT_FOUND);
+            assertThat(benchmark.customError()).isGreaterThan(NOT_FOUND);
         }
     }
 }
