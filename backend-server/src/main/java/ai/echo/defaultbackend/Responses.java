@@ -2,7 +2,6 @@ package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
@@ -12,8 +11,8 @@ import java.time.ZoneOffset;
  * Every response the server sends, pre-encoded byte for byte as 1.5 sends them: status line, {@code Date},
  * {@code Content-Length}, {@code Content-Type}, then {@code Connection} when there is one to say, in Go's
  * order, and no {@code Server}. Only the {@code Date} changes, once a second, so each event-loop thread keeps
- * the encoded responses of the current second and hands out duplicates of them: answering a request
- * allocates no buffer and encodes nothing.
+ * the encoded responses of the current second and hands out retained duplicates of them: answering a
+ * request allocates no buffer and encodes nothing.
  */
 final class Responses {
 
@@ -96,8 +95,9 @@ final class Responses {
      *
      * @param head true for a HEAD request: same headers, including Content-Length, and no body
      */
-    ByteBuf get(Kind kind, boolean http10, Connection connection, boolean head) {
-        return caches.get().get(this, index(kind, http10, connection, head), System.currentTimeMillis() / 1000);
+    ByteBuf get(ByteBufAllocator alloc, Kind kind, boolean http10, Connection connection, boolean head) {
+        return caches.get().get(this, alloc, index(kind, http10, connection, head),
+                System.currentTimeMillis() / 1000);
     }
 
     /**
@@ -171,13 +171,18 @@ final class Responses {
             return date;
         }
 
-        ByteBuf get(Responses responses, int index, long now) {
+        /**
+         * @param alloc the channel's allocator. With Netty's pooled allocator (the image's) the duplicate
+         *              handed out is a recycled object, so a response allocates nothing at all; with any
+         *              other it is a new duplicate per response.
+         */
+        ByteBuf get(Responses responses, ByteBufAllocator alloc, int index, long now) {
             byte[] date = date(now);
             ByteBuf buf = encoded[index];
             if (buf == null) {
                 byte[] head = responses.heads[index];
                 byte[] tail = responses.tails[index];
-                buf = Unpooled.directBuffer(head.length + date.length + tail.length)
+                buf = alloc.directBuffer(head.length + date.length + tail.length)
                         .writeBytes(head).writeBytes(date).writeBytes(tail);
                 encoded[index] = buf;
             }

@@ -222,7 +222,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
                 status = 200;
             }
             default -> {
-                response = responses.get(pending, pendingHttp10, connection, pendingHead);
+                response = responses.get(ctx.alloc(), pending, pendingHttp10, connection, pendingHead);
                 status = pending.status;
             }
         }
@@ -356,7 +356,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
         }
         state.badRequest();
         pending = null;
-        closeAfter(ctx, responses.get(kind, false, Responses.Connection.CLOSE, false), true);
+        closeAfter(ctx, responses.get(ctx.alloc(), kind, false, Responses.Connection.CLOSE, false), true);
     }
 
     /**
