@@ -24,7 +24,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -149,7 +148,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
             return;
         }
         boolean http10 = version.minorVersion() == 0;
-        if (!http10 && !hasExactlyOneHost(request.headers())) {
+        if (!http10 && !StrictRequestDecoder.RequestHeaders.hasExactlyOneHost(request.headers())) {
             reject(ctx, null); // RFC 9112 3.2: exactly one Host in HTTP/1.1
             return;
         }
@@ -245,16 +244,6 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     private static boolean hasBufferedInput(ChannelHandlerContext ctx) {
         StrictRequestDecoder decoder = ctx.pipeline().get(StrictRequestDecoder.class);
         return decoder != null && decoder.hasBufferedInput();
-    }
-
-    /** Counts Host headers without collecting them into a list (as {@code getAll} would, per request). */
-    private static boolean hasExactlyOneHost(HttpHeaders headers) {
-        Iterator<? extends CharSequence> hosts = headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
-        if (!hosts.hasNext()) {
-            return false;
-        }
-        hosts.next();
-        return !hosts.hasNext();
     }
 
     private void prepareErrorPage(HttpRequest request) {
