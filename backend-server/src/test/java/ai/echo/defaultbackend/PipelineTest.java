@@ -139,6 +139,40 @@ class PipelineTest {
         assertThat(channel.isOpen()).isTrue();
     }
 
+    /**
+     * The decoder refills one request and one set of headers per connection: nothing of a request may carry
+     * over to the next, neither its Host count nor its version nor its headers.
+     */
+    @Test
+    void eachRequestOnAConnectionIsJudgedOnItsOwnHead() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\nUser-Agent: x\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        send(channel, "GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(
+                response("HTTP/1.0 404 Not Found", "default backend - 404", "keep-alive", false));
+        send(channel, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", null,
+                true));
+        send(channel, "GET / HTTP/1.2\r\nHost: a\r\n\r\n"); // another version: a request of Netty's own
+        assertThat(received(channel)).isEqualTo(NOT_FOUND);
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        assertThat(channel.isOpen()).isTrue();
+        send(channel, "GET / HTTP/1.1\r\n\r\n"); // the previous requests' Host fields do not count
+        assertThat(received(channel)).isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aRequestAfterTwoHostsInOnePipelineIsNotAnswered() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(NOT_FOUND + BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
     @Test
     void connectionCloseIsEchoedAndTheConnectionClosed() {
         EmbeddedChannel channel = open();
@@ -200,6 +234,8 @@ class PipelineTest {
             "GET / HTTP/1.1\r\n\r\n",                                                   // no Host in 1.1
             "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",                             // two Hosts
             "GET / HTTP/1.1\r\nHost: a\r\nX: y\r\nhOST: a\r\n\r\n",                   // two Hosts, any case
+            "GET / HTTP/1.2\r\nHost: a\r\nHost: b\r\n\r\n",                             // two Hosts, Netty's headers
+            "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n",                             // cached name, then not
             "GARBAGE\r\n\r\n",                                                          // no request line
             "GET /\r\n\r\n",                                                            // HTTP/0.9
             "GET / HTTP/2.0\r\nHost: a\r\n\r\n",                                        // not HTTP/1.x
