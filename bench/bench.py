@@ -283,12 +283,12 @@ class Bench:
         flags = list(FALLBACK_FLAGS) + (FALLBACK_FLAGS_JDK24 if major >= 24 else []) + self.args.jvm_arg
         return flags, "fallback flags of bench/bench.py"
 
-    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None, server_args=()):
+    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None, server_args=(), jar=None):
         java = java or self.java
         flags = self.jvm_flags if flags is None else flags
         port = port or free_port()
         command = [java] + list(flags) + list(extra_jvm) + [
-            "-jar", self.args.jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1",
+            "-jar", jar or self.args.jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1",
             *server_args]
         return Server(name, command, port, self.tmp)
 
@@ -445,6 +445,10 @@ class Bench:
         ours = self.started(self.backend())
         theirs = self.started(self.nginx())
         servers = [ours, theirs]
+        if args.baseline_jar:
+            # Another build of the server, same JVM and flags, in the same rotation: a change measured
+            # side by side with what it changes, on the same machine at the same moments.
+            servers.insert(1, self.started(self.backend("baseline", jar=args.baseline_jar)))
         time.sleep(0.5)
         for server in servers:
             report.memory[server.name]["idle"] = server.rss_kb()
@@ -472,7 +476,9 @@ class Bench:
                     skipped[(case["key"], server.name)] = "failed"
         for rep in range(args.reps):
             for case in cases:
-                order = servers if (rep + cases.index(case)) % 2 == 0 else list(reversed(servers))
+                # Each server goes first as often as the others, so none always runs on a fresher machine.
+                turn = (rep + cases.index(case)) % len(servers)
+                order = servers[turn:] + servers[:turn]
                 for server in order:
                     if (case["key"], server.name) in skipped:
                         continue
@@ -737,7 +743,7 @@ class Report:
         self.args = args
         self.bench = bench
         self.results = {}  # (case key, server) -> {rep: result}
-        self.memory = {"backend": {}, "nginx": {}}
+        self.memory = {"backend": {}, "baseline": {}, "nginx": {}}
         self.idle = {}
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
@@ -751,11 +757,15 @@ class Report:
     def values(self, key, server, field):
         return [r[field] for r in self.results.get((key, server), {}).values() if r[field] is not None]
 
-    def ratios(self, key, field):
-        ours = self.results.get((key, "backend"), {})
-        theirs = self.results.get((key, "nginx"), {})
+    def ratios(self, key, field, server="backend", to="nginx"):
+        ours = self.results.get((key, server), {})
+        theirs = self.results.get((key, to), {})
         return [ours[rep][field] / theirs[rep][field] for rep in ours
                 if rep in theirs and theirs[rep][field] and ours[rep][field] is not None]
+
+    def servers(self):
+        """The servers of the throughput part, in table order: ours, the baseline build if any, nginx."""
+        return [s for s in ("backend", "baseline", "nginx") if s != "baseline" or self.args.baseline_jar]
 
     def print(self):
         args = self.args
@@ -778,7 +788,7 @@ class Report:
                        "p50 µs | p99 µs | p99 ratio |")
             out.append("|---|---|---|---|---|---|---|---|---|---|---|")
             for case in self.cases:
-                for server in ("backend", "nginx"):
+                for server in self.servers():
                     why = self.skipped.get((case["key"], server))
                     if why:
                         out.append(f"| {case['name']} | {server} | {why} | | | | | | | | |")
@@ -788,10 +798,10 @@ class Report:
                     user = self.values(case["key"], server, "user_us")
                     system = self.values(case["key"], server, "sys_us")
                     core = self.values(case["key"], server, "core_busy")
-                    ours = server == "backend"
-                    ratio_rps = median_range(self.ratios(case["key"], "rps"), "{:.2f}") if ours else ""
-                    ratio_cpu = median_range(self.ratios(case["key"], "cpu_us"), "{:.2f}") if ours else ""
-                    ratio_p99 = median_range(self.ratios(case["key"], "p99_us"), "{:.2f}") if ours else ""
+                    ours = server != "nginx"
+                    ratio_rps = median_range(self.ratios(case["key"], "rps", server), "{:.2f}") if ours else ""
+                    ratio_cpu = median_range(self.ratios(case["key"], "cpu_us", server), "{:.2f}") if ours else ""
+                    ratio_p99 = median_range(self.ratios(case["key"], "p99_us", server), "{:.2f}") if ours else ""
                     per_cpu_s = [1e6 / c for c in cpu if c]
                     out.append(
                         f"| {case['name']} | {server} | {median_range(rps)} | {ratio_rps} | "
@@ -803,11 +813,22 @@ class Report:
             out.append("")
             out.append("| memory (RSS, MiB) | idle | peak under keep-alive load (sampled) | VmHWM | after load |")
             out.append("|---|---|---|---|---|")
-            for server in ("backend", "nginx"):
+            for server in self.servers():
                 m = self.memory[server]
                 out.append(f"| {server} | {mib(m.get('idle'))} | {mib(m.get('peak_load'))} | {mib(m.get('hwm'))} | "
                            f"{mib(m.get('after'))} |")
             out.append("")
+            if "baseline" in self.servers():
+                out.append(f"This build against the baseline (`{self.args.baseline_jar}`), same JVM and flags: "
+                           "median (min-max) of the per-repetition ratios backend/baseline.")
+                out.append("")
+                out.append("| case | req/s | CPU µs/req | p99 |")
+                out.append("|---|---|---|---|")
+                for case in self.cases:
+                    out.append(f"| {case['name']} | " + " | ".join(
+                        median_range(self.ratios(case["key"], field, "backend", "baseline"), "{:.2f}")
+                        for field in ("rps", "cpu_us", "p99_us")) + " |")
+                out.append("")
         if self.idle:
             out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them, "
                        f"0.5 s after opening (MiB) | the same {args.idle_settle:g} s later (MiB) | "
@@ -868,6 +889,10 @@ def parse_args(argv):
                         help="one-second slices measured from the first 200 in the warm-up part (default 5)")
     parser.add_argument("--warmup-reps", type=int, default=3, help="fresh starts per warm-up variant (default 3)")
     parser.add_argument("--jar", default=os.path.join(ROOT, "backend-server/target/backend-server.jar"))
+    parser.add_argument("--baseline-jar",
+                        help="another build of the server jar (say, main's) to run in the throughput part beside "
+                             "this one, same JVM and flags, interleaved; adds a table of this build's ratios "
+                             "to it")
     parser.add_argument("--java", default=TEMURIN_25 if os.path.exists(TEMURIN_25) else "java",
                         help=f"the JVM for the throughput and memory cases (default {TEMURIN_25}, else java)")
     parser.add_argument("--java17", default=shutil.which("java"),

@@ -49,6 +49,9 @@ Options:
   --pod-memory SIZE    with that argfile, the pod memory limit to size the heap for, given to the
                        JVM as -XX:MaxRAM (default 64m; --pod-memory= for none)
   --jvm-arg FLAG       one more JVM flag wherever flags are used (repeatable), to try a change
+  --baseline-jar JAR   another build of the server (say, main's) run beside this one in the
+                       throughput part, same JVM and flags, interleaved; adds a table of this
+                       build's ratios to it: a change measured side by side in one run
   --keep-tmp           keep the temporary folder with configs and server logs
   -h, --help           this help
 
