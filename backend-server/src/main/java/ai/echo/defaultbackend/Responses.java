@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 
 /**
  * Every response the server sends, pre-encoded byte for byte as 1.5 sends them: status line, {@code Date},
@@ -134,18 +132,32 @@ final class Responses {
     }
 
     /**
-     * The IMF-fixdate of RFC 9110 (Go's {@code http.TimeFormat}), e.g. {@code Sun, 06 Nov 1994 08:49:37 GMT}.
-     * Formatted by hand: a locale-aware formatter would load the JDK's locale data on the first request, a
-     * measurable share of start-up.
+     * The IMF-fixdate of RFC 9110 (Go's {@code http.TimeFormat}), e.g. {@code Sun, 06 Nov 1994 08:49:37 GMT},
+     * for a second from 1970 on. Computed by hand, without java.time: a locale-aware formatter would load
+     * the JDK's locale data on the first request, and java.time alone is about a hundred classes (loaded,
+     * or mapped from the AOT cache, in every pod) for what is arithmetic on whole days.
      */
     static String httpDate(long epochSecond) {
-        LocalDateTime time = LocalDateTime.ofEpochSecond(epochSecond, 0, ZoneOffset.UTC);
-        StringBuilder date = new StringBuilder(29).append(DAYS[time.getDayOfWeek().ordinal()]).append(", ");
-        twoDigits(date, time.getDayOfMonth()).append(' ').append(MONTHS[time.getMonthValue() - 1]).append(' ')
-                .append(time.getYear()).append(' ');
-        twoDigits(date, time.getHour()).append(':');
-        twoDigits(date, time.getMinute()).append(':');
-        return twoDigits(date, time.getSecond()).append(" GMT").toString();
+        long days = Math.floorDiv(epochSecond, 86_400L);
+        int secondOfDay = (int) Math.floorMod(epochSecond, 86_400L);
+        // Day 0, 1970-01-01, was a Thursday (index 3 of DAYS, which starts on Monday).
+        StringBuilder date = new StringBuilder(29).append(DAYS[(int) Math.floorMod(days + 3, 7L)]).append(", ");
+        // Civil date from a day count in the proleptic Gregorian calendar, with March as the first month of
+        // the computed year so that the leap day falls last (H. Hinnant, "chrono-compatible low-level date
+        // algorithms", days_from_civil's inverse).
+        long shifted = days + 719_468L; // days from 0000-03-01
+        long era = Math.floorDiv(shifted, 146_097L); // 400-year cycles
+        long dayOfEra = shifted - era * 146_097L;
+        long yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
+        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+        long monthFromMarch = (5 * dayOfYear + 2) / 153;
+        int dayOfMonth = (int) (dayOfYear - (153 * monthFromMarch + 2) / 5 + 1);
+        int month = (int) (monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9);
+        long year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+        twoDigits(date, dayOfMonth).append(' ').append(MONTHS[month - 1]).append(' ').append(year).append(' ');
+        twoDigits(date, secondOfDay / 3_600).append(':');
+        twoDigits(date, secondOfDay / 60 % 60).append(':');
+        return twoDigits(date, secondOfDay % 60).append(" GMT").toString();
     }
 
     private static StringBuilder twoDigits(StringBuilder text, int value) {
