@@ -260,7 +260,8 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="defaultbackend-bench-")
         self.failures = []
         self.running = []
-        self.trained = {}  # (java, flags, archive kind) -> the flags that use the archive
+        self.trained = {}  # (java, flags, archive kind, jar) -> the flags that use the archive
+        self.aot_used = False  # whether the throughput or memory parts ran with the image's AOT cache
         self.java = args.java
         self.java_major = java_major(self.java)
         self.jvm_flags, self.flags_source = self.flags_for(self.java_major)
@@ -442,13 +443,14 @@ class Bench:
 
     def throughput(self, report):
         args = self.args
-        ours = self.started(self.backend())
+        ours = self.started(self.backend(extra_jvm=self.image_runtime("image")))
         theirs = self.started(self.nginx())
         servers = [ours, theirs]
         if args.baseline_jar:
             # Another build of the server, same JVM and flags, in the same rotation: a change measured
             # side by side with what it changes, on the same machine at the same moments.
-            servers.insert(1, self.started(self.backend("baseline", jar=args.baseline_jar)))
+            servers.insert(1, self.started(self.backend(
+                "baseline", jar=args.baseline_jar, extra_jvm=self.image_runtime("baseline", args.baseline_jar))))
         time.sleep(0.5)
         for server in servers:
             report.memory[server.name]["idle"] = server.rss_kb()
@@ -518,8 +520,9 @@ class Bench:
         # Both keep idle connections for two minutes here, so that none expires while the others open.
         # A 64 MiB pod's heap holds about 4,000 connections, and the server caps connections at what its
         # heap holds; 10,000 need a pod sized for them, so this case runs as in a 160 MiB pod.
+        runtime = self.image_runtime("image")
         makers = (lambda: self.backend(server_args=["--idle-timeout", "2m", "--max-connections", str(count + 100)],
-                                       extra_jvm=["-XX:MaxRAM=160m"]),
+                                       extra_jvm=runtime + ["-XX:MaxRAM=160m"]),
                   lambda: self.nginx("120s"))
         for make in makers:
             server = self.started(make())
@@ -636,21 +639,33 @@ class Bench:
             except (BenchError, OSError) as e:
                 self.fail(f"warm-up {name}: {e}")
 
-    def train(self, name, java, flags, archive):
+    def train(self, name, java, flags, archive, jar=None):
         """A training run that writes the archive at exit, as an image build would; returns the flags to use it.
 
-        One training per JVM, flags and kind of archive: the start-up and warm-up parts share it.
+        One training per JVM, flags, kind of archive and jar: the parts share it.
         """
-        key = (java, tuple(flags), archive)
+        key = (java, tuple(flags), archive, jar)
         if key not in self.trained:
-            self.trained[key] = self.train_once(name, java, flags, archive)
+            self.trained[key] = self.train_once(name, java, flags, archive, jar)
         return self.trained[key]
 
-    def train_once(self, name, java, flags, archive):
+    def image_runtime(self, name, jar=None):
+        """The flags that add the image's AOT cache to the image's JVM flags, or none where it cannot be had.
+
+        The image runs with an AOT cache made at build time; so do the throughput and memory parts, on
+        JDK 25 with the image's argfiles, unless --no-aot-cache.
+        """
+        if self.args.no_aot_cache or self.java_major < 25 or not self.flags_source.startswith("@"):
+            return []
+        flags = self.train(name, self.java, self.jvm_flags, "aot", jar)
+        self.aot_used = True
+        return flags
+
+    def train_once(self, name, java, flags, archive, jar=None):
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
         path = os.path.join(self.tmp, f"{slug}.{'aot' if archive == 'aot' else 'jsa'}")
         record = [f"-XX:AOTCacheOutput={path}"] if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"]
-        server = self.started(self.backend(f"{name} training", java=java, flags=flags, extra_jvm=record))
+        server = self.started(self.backend(f"{name} training", java=java, flags=flags, extra_jvm=record, jar=jar))
         # Exercise the paths a real pod takes, so that their classes are in the archive.
         for target, headers in (("/", {}), ("/healthz", {}), ("/x?y=1", {"Connection": "close"})):
             http_get(server.port, target, headers)
@@ -774,7 +789,9 @@ class Report:
         out.append("")
         out.append(f"- command: `{' '.join(['bench/run.sh'] + args.argv)}`")
         out.append(f"- backend: `{self.bench.java}` (JDK {self.bench.java_major}), {self.bench.flags_source}: "
-                   f"`{' '.join(self.bench.jvm_flags)}`")
+                   f"`{' '.join(self.bench.jvm_flags)}`"
+                   + ("; throughput and memory with an AOT cache trained as the image's build does"
+                      if self.bench.aot_used else "; no AOT cache"))
         out.append(f"- nginx: `{nginx_version(args.nginx)}`, 1 worker, access log off; wrk `-t1`, "
                    f"{args.duration} s per run, {args.reps} repetition(s) after a {args.warmup} s warm-up per case")
         out.append(f"- server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; load average at the end: "
@@ -902,6 +919,9 @@ def parse_args(argv):
     parser.add_argument("--pod-memory", default="64m",
                         help="with the image's argfile, the pod memory limit the JVM sizes itself for, as "
                              "-XX:MaxRAM (default 64m; empty for none)")
+    parser.add_argument("--no-aot-cache", action="store_true",
+                        help="run the throughput and memory parts without the image's AOT cache (by default "
+                             "they use one, trained as the image's build does, on JDK 25 with the image's flags)")
     parser.add_argument("--jvm-arg", action="append", default=[],
                         help="one more JVM flag for every run with flags (repeatable), to try a change")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")

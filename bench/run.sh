@@ -26,7 +26,9 @@ Warm-up: requests per second in each second after a fresh start's first 200 (kee
 server with the image's flags, with its AOT cache, and nginx.
 
 The JVM flags are docker/jvm.options then docker/jvm25.options (the image's @argfiles) on JDK 25 when
-they exist, otherwise the fallback flags listed at the top of bench/bench.py.
+they exist, otherwise the fallback flags listed at the top of bench/bench.py. With the image's flags the
+throughput and memory parts also use an AOT cache, trained first as the image's build trains its own:
+the server runs as the image runs it.
 
 Options:
   --smoke              every case once, about one second each (under 90 s in all); what CI runs.
@@ -48,6 +50,9 @@ Options:
   --jvm-options FILE   the image's java @argfile (default docker/jvm.options)
   --pod-memory SIZE    with that argfile, the pod memory limit to size the heap for, given to the
                        JVM as -XX:MaxRAM (default 64m; --pod-memory= for none)
+  --no-aot-cache       run the throughput and memory parts without the image's AOT cache (by
+                       default, on JDK 25 with the image's flags, they use one trained as the
+                       image's build does: the image's runtime)
   --jvm-arg FLAG       one more JVM flag wherever flags are used (repeatable), to try a change
   --baseline-jar JAR   another build of the server (say, main's) run beside this one in the
                        throughput part, same JVM and flags, interleaved; adds a table of this
