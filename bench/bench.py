@@ -667,7 +667,8 @@ class Bench:
         record = [f"-XX:AOTCacheOutput={path}"] if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"]
         server = self.started(self.backend(f"{name} training", java=java, flags=flags, extra_jvm=record, jar=jar))
         # Exercise the paths a real pod takes, so that their classes are in the archive.
-        for target, headers in (("/", {}), ("/healthz", {}), ("/x?y=1", {"Connection": "close"})):
+        for target, headers in (("/", {}), ("/healthz", {}), ("/", {"X-Code": "503", "Accept": "application/json"}),
+                                ("/x?y=1", {"Connection": "close"})):
             http_get(server.port, target, headers)
         self.wrk(server, {"connections": 4, "path": "/", "status_over_399": True}, 1)
         self.stop(server)

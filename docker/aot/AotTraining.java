@@ -105,15 +105,27 @@ public final class AotTraining {
                 + "GET /healthz/ HTTP/1.1\r\nHost: training\r\nConnection: close\r\n\r\n");
         exchange(port, "GET /healthz HTTP/1.0\r\n\r\n");
         exchange(port, "GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /y HTTP/1.0\r\n\r\n");
+        // ingress-nginx's custom errors: X-Code with the format asked in X-Format or Accept.
+        exchange(port, "GET / HTTP/1.1\r\nHost: training\r\nX-Code: 503\r\nX-Format: application/json\r\n"
+                + "X-Original-URI: /api?q=1\r\nX-Namespace: shop\r\nX-Ingress-Name: shop\r\n"
+                + "X-Service-Name: api\r\nX-Service-Port: 80\r\nX-Request-ID: 0123456789abcdef\r\n\r\n"
+                + "GET / HTTP/1.1\r\nHost: training\r\nX-Code: 404\r\nAccept: text/html,*/*;q=0.8\r\n"
+                + "Connection: close\r\n\r\n");
         exchange(port, "GET / HTTP/1.1\r\n\r\n"); // no Host: 400
         exchange(port, "NOT A REQUEST\r\n\r\n");
         exchange(port, "GET / HTTP/1.1\r\nHost: training\r\nX-Folded: a\r\n b\r\n\r\n");
         exchange(port, "GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: training\r\n\r\n");
     }
 
+    /**
+     * Probes on the service port, and no {@code /metrics}: every class in the cache is loaded at start and
+     * resident in every pod, and a scrape's (the exposition format, gzip, the JVM's JMX beans) were 4 MiB
+     * of an idle pod's memory, most pods of a default backend never being scraped. A scraped pod loads
+     * them at its first scrape instead: about 0.1 s more for that one scrape, and the same memory after it
+     * (measured with and without, on the host: 58 against 54 MiB idle, 63 MiB after a scrape either way).
+     */
     private static void serviceRound(int port) throws IOException {
         exchange(port, "GET /healthz HTTP/1.1\r\nHost: training\r\n\r\n"
-                + "GET /metrics HTTP/1.1\r\nHost: training\r\nAccept-Encoding: gzip\r\n\r\n"
                 + "GET /other HTTP/1.1\r\nHost: training\r\nConnection: close\r\n\r\n");
     }
 
