@@ -111,6 +111,22 @@ final class PageTemplate {
             return fixed;
         }
         StringBuilder out = new StringBuilder(literalChars + 128);
+        renderTo(values, out);
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The whole page when it has no placeholder (the same array every time), or null. */
+    byte[] fixed() {
+        return fixed;
+    }
+
+    /**
+     * Appends the page for one request to {@code out}, for a caller that encodes it itself.
+     *
+     * @param values as for {@link #render}
+     */
+    void renderTo(String[] values, StringBuilder out) {
+        out.ensureCapacity(out.length() + literalChars + 128);
         for (Object part : parts) {
             if (part instanceof String) {
                 out.append((String) part);
@@ -124,7 +140,6 @@ final class PageTemplate {
                 }
             }
         }
-        return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** The page served when the directory has none for a code and format: plain, readable, no assets. */

@@ -2,6 +2,7 @@ package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 
@@ -107,23 +108,60 @@ final class Responses {
      */
     ByteBuf build(ByteBufAllocator alloc, int status, String reason, boolean http10, Connection connection,
                   boolean head, String contentType, CharSequence extraHeaders, byte[] body) {
-        byte[] date = caches.get().date(System.currentTimeMillis() / 1000);
-        StringBuilder text = new StringBuilder(128 + extraHeaders.length())
-                .append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(status).append(' ').append(reason)
-                .append("\r\nDate: ");
-        ByteBuf buf = alloc.buffer(text.length() + date.length + 160 + extraHeaders.length()
-                + (head ? 0 : body.length));
-        buf.writeCharSequence(text, StandardCharsets.US_ASCII);
-        buf.writeBytes(date);
-        text.setLength(0);
-        text.append("\r\nContent-Length: ").append(body.length)
-                .append("\r\nContent-Type: ").append(contentType).append("\r\n")
-                .append(extraHeaders).append(connection.header).append("\r\n");
-        buf.writeCharSequence(text, StandardCharsets.US_ASCII);
+        ByteBuf buf = head(alloc, status, reason, http10, connection, head, contentType, extraHeaders, body.length);
         if (!head) {
             buf.writeBytes(body);
         }
         return buf;
+    }
+
+    /**
+     * As {@link #build(ByteBufAllocator, int, String, boolean, Connection, boolean, String, CharSequence, byte[])},
+     * with a body of text encoded as UTF-8 straight into the response: no String, no byte array.
+     */
+    ByteBuf build(ByteBufAllocator alloc, int status, String reason, boolean http10, Connection connection,
+                  boolean head, String contentType, CharSequence extraHeaders, CharSequence body) {
+        int length = ByteBufUtil.utf8Bytes(body);
+        ByteBuf buf = head(alloc, status, reason, http10, connection, head, contentType, extraHeaders, length);
+        if (!head) {
+            ByteBufUtil.reserveAndWriteUtf8(buf, body, length);
+        }
+        return buf;
+    }
+
+    /** A buffer holding the status line and headers, with room for the body after them. */
+    private ByteBuf head(ByteBufAllocator alloc, int status, String reason, boolean http10, Connection connection,
+                         boolean head, String contentType, CharSequence extraHeaders, int bodyLength) {
+        byte[] date = caches.get().date(System.currentTimeMillis() / 1000);
+        ByteBuf buf = alloc.buffer(96 + reason.length() + date.length + contentType.length() + extraHeaders.length()
+                + connection.header.length() + (head ? 0 : bodyLength));
+        ByteBufUtil.writeAscii(buf, http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+        writeDecimal(buf, status).writeByte(' ');
+        ByteBufUtil.writeAscii(buf, reason);
+        ByteBufUtil.writeAscii(buf, "\r\nDate: ");
+        buf.writeBytes(date);
+        ByteBufUtil.writeAscii(buf, "\r\nContent-Length: ");
+        writeDecimal(buf, bodyLength);
+        ByteBufUtil.writeAscii(buf, "\r\nContent-Type: ");
+        ByteBufUtil.writeAscii(buf, contentType);
+        ByteBufUtil.writeAscii(buf, "\r\n");
+        ByteBufUtil.writeAscii(buf, extraHeaders);
+        ByteBufUtil.writeAscii(buf, connection.header);
+        ByteBufUtil.writeAscii(buf, "\r\n");
+        return buf;
+    }
+
+    private static ByteBuf writeDecimal(ByteBuf buf, int value) {
+        int digits = 1;
+        for (int rest = value / 10; rest > 0; rest /= 10) {
+            digits++;
+        }
+        int end = buf.writerIndex() + digits;
+        buf.ensureWritable(digits);
+        for (int i = end - 1, rest = value; i >= end - digits; i--, rest /= 10) {
+            buf.setByte(i, '0' + rest % 10);
+        }
+        return buf.writerIndex(end);
     }
 
     private static int index(Kind kind, boolean http10, Connection connection, boolean head) {

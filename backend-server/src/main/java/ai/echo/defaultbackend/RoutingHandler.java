@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -62,6 +63,15 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     private static final String[] DEBUG_HEADERS = {
         "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
         "X-Service-Port", "X-Request-ID",
+    };
+
+    /** Each event loop's scratch builder for error pages, kept while it stays this small. */
+    private static final int PAGE_KEPT_CHARS = 16 * 1024;
+    private static final FastThreadLocal<StringBuilder> PAGE = new FastThreadLocal<>() {
+        @Override
+        protected StringBuilder initialValue() {
+            return new StringBuilder(2048);
+        }
     };
 
     /** How the pending request is answered. */
@@ -288,9 +298,23 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     }
 
     private ByteBuf errorPage(ChannelHandlerContext ctx, Responses.Connection connection) {
-        byte[] body = features.errorPages().current().find(pendingCode, pendingVariant.format).render(pendingValues);
-        return responses.build(ctx.alloc(), pendingCode, StatusText.reason(pendingCode), pendingHttp10, connection,
-                pendingHead, pendingVariant.contentType, pendingDebugHeaders == null ? "" : pendingDebugHeaders, body);
+        PageTemplate template = features.errorPages().current().find(pendingCode, pendingVariant.format);
+        CharSequence extraHeaders = pendingDebugHeaders == null ? "" : pendingDebugHeaders;
+        byte[] fixed = template.fixed();
+        if (fixed != null) {
+            return responses.build(ctx.alloc(), pendingCode, StatusText.reason(pendingCode), pendingHttp10,
+                    connection, pendingHead, pendingVariant.contentType, extraHeaders, fixed);
+        }
+        // Rendered into this event loop's one builder and encoded from it into the response.
+        StringBuilder page = PAGE.get();
+        page.setLength(0);
+        template.renderTo(pendingValues, page);
+        ByteBuf response = responses.build(ctx.alloc(), pendingCode, StatusText.reason(pendingCode), pendingHttp10,
+                connection, pendingHead, pendingVariant.contentType, extraHeaders, page);
+        if (page.capacity() > PAGE_KEPT_CHARS) {
+            PAGE.remove(); // a custom page of up to 1 MiB is allowed; its builder is not kept
+        }
+        return response;
     }
 
     /** Encodes a scrape here, on the service port's own event loop: a few milliseconds, never on traffic. */

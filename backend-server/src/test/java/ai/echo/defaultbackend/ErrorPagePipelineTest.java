@@ -204,8 +204,10 @@ class ErrorPagePipelineTest {
     void hostileValuesNeverLeaveThePageUnescaped() {
         send(open(), "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nX-Original-URI: /\"><script>alert(1)</script>"
                 + "\u00e9\r\nX-Namespace: a'b\r\n\r\n");
-        String body = received(channel);
-        body = body.substring(body.indexOf("\r\n\r\n") + 4);
+        String response = received(channel); // one char per byte
+        String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+        // The page is encoded straight into the response: its length must count U+FFFD as three bytes.
+        assertThat(response).contains("\r\nContent-Length: " + body.length() + "\r\n");
         assertThat(body).isEqualTo("<p>503 Service Unavailable /&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
                 + "\uFFFD a&#39;b// </p>".replace("\uFFFD", new String("\uFFFD".getBytes(StandardCharsets.UTF_8),
                 StandardCharsets.ISO_8859_1)));
