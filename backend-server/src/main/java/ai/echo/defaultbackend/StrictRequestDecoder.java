@@ -43,11 +43,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /**
      * Names looked up or commonly sent, by length, in the spelling clients send. Netty already keeps
-     * {@code Host}, {@code Connection}, {@code Content-Type} and {@code Content-Length}; any other name is
-     * copied into a new {@link AsciiString} for every request.
+     * {@code Host}, {@code Accept}, {@code Connection}, {@code Content-Type} and {@code Content-Length};
+     * any other name is copied into a new {@link AsciiString} for every request.
      */
     private static final AsciiString[][] KNOWN_NAMES = byLength(
-            "Accept", "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer",
+            "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer",
             "Transfer-Encoding", "Expect", "Cache-Control", "Upgrade",
             "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
             "X-Service-Port", "X-Request-ID", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Host",
