@@ -20,9 +20,9 @@ import java.util.regex.Pattern;
  *
  * <p>It starts the server exactly as the image's ENTRYPOINT will (same runtime, same jar path, same
  * {@code jvm.options}), on port 0 of 127.0.0.1 so that a build never collides with anything else on the
- * machine, sends it the traffic it serves in production (health checks, 404s, HEAD, HTTP/1.0, keep-alive,
- * pipelining, malformed requests, both ports), then stops it with SIGTERM: the JVM writes the cache when it
- * exits. The build fails if the server does not come up on epoll, does not drain and exit 0, or leaves no
+ * machine, sends it the traffic every pod serves (health checks, 404s, HEAD, HTTP/1.0, keep-alive,
+ * pipelining, ingress-nginx's X-Code requests, malformed requests, both ports; not a metrics scrape, see
+ * {@link #serviceRound}), then stops it with SIGTERM: the JVM writes the cache when it exits. The build fails if the server does not come up on epoll, does not drain and exit 0, or leaves no
  * cache, so a broken native-library setup cannot slip into an image.
  */
 public final class AotTraining {
