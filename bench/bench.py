@@ -617,13 +617,13 @@ class Bench:
         case = {"connections": 64, "path": "/", "status_over_399": True}
         variants = [("backend, image flags", lambda: self.backend("warm-up")),
                     ("nginx", self.nginx)]
-        if self.java_major >= 25 and self.flags_source.startswith("@"):
-            try:
-                extra = self.train("warm-up", self.java, self.jvm_flags, "aot")
+        try:
+            extra = self.image_cache("warm-up")
+            if extra:
                 variants.insert(1, ("backend, image flags + AOT cache",
                                     lambda: self.backend("warm-up aot", extra_jvm=extra)))
-            except (BenchError, OSError) as e:
-                self.fail(f"warm-up: AOT training: {e}")
+        except (BenchError, OSError) as e:
+            self.fail(f"warm-up: AOT training: {e}")
         for name, make in variants:
             slices = []
             try:
@@ -649,16 +649,20 @@ class Bench:
             self.trained[key] = self.train_once(name, java, flags, archive, jar)
         return self.trained[key]
 
-    def image_runtime(self, name, jar=None):
-        """The flags that add the image's AOT cache to the image's JVM flags, or none where it cannot be had.
-
-        The image runs with an AOT cache made at build time; so do the throughput and memory parts, on
-        JDK 25 with the image's argfiles, unless --no-aot-cache.
-        """
-        if self.args.no_aot_cache or self.java_major < 25 or not self.flags_source.startswith("@"):
+    def image_cache(self, name, jar=None):
+        """The flags that add an AOT cache, trained as the image's build trains its own, to the image's JVM
+        flags; none where there is no such cache to have (before JDK 25, or without the image's argfiles)."""
+        if self.java_major < 25 or not self.flags_source.startswith("@"):
             return []
-        flags = self.train(name, self.java, self.jvm_flags, "aot", jar)
-        self.aot_used = True
+        return self.train(name, self.java, self.jvm_flags, "aot", jar)
+
+    def image_runtime(self, name, jar=None):
+        """The image's runtime for the throughput and memory parts: its flags and, unless --no-aot-cache,
+        its AOT cache, as the image runs with one made at build time."""
+        if self.args.no_aot_cache:
+            return []
+        flags = self.image_cache(name, jar)
+        self.aot_used = bool(flags)
         return flags
 
     def train_once(self, name, java, flags, archive, jar=None):
