@@ -34,8 +34,9 @@ import java.util.List;
  * unread part of the head, and for a space or tab at the very start once the request line is consumed.
  *
  * <p>It also allocates less per request than Netty's: one request object and one set of headers per
- * connection, cleared and refilled for each request, and the names of the headers ingress-nginx and
- * browsers send returned as constants instead of copied. A decoded request is therefore only valid until
+ * connection, cleared and refilled for each request, the names of the headers ingress-nginx and
+ * browsers send returned as constants instead of copied, and the previous request's target string kept
+ * for the next request that asks for the same one. A decoded request is therefore only valid until
  * the next one is decoded. {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the
  * next handler before it decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
  */
@@ -141,6 +142,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private final FoldFinder foldFinder = new FoldFinder();
     private final RequestHeaders headers;
     private final DefaultHttpRequest request;
+    /** The previous request's target: a client on a kept-alive connection mostly asks for the same one. */
+    private String lastTarget = "/";
     private boolean expectingHead = true;
     private boolean headStarted;
     private boolean rejected;
@@ -172,6 +175,28 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         // A failed request before this one may have left its failure here.
         request.setDecoderResult(DecoderResult.SUCCESS);
         return request;
+    }
+
+    /** The request target, the previous one's string again when the bytes are the same. */
+    @Override
+    protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
+        String last = lastTarget;
+        if (last.length() == length && sameChars(last, line, start)) {
+            return last;
+        }
+        String target = super.splitSecondWordInitialLine(line, start, length);
+        lastTarget = target;
+        return target;
+    }
+
+    /** Whether {@code line} holds {@code text} at {@code start}, read as Netty reads it: one char per byte. */
+    private static boolean sameChars(String text, byte[] line, int start) {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) != (char) (line[start + i] & 0xff)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -162,6 +165,41 @@ class PipelineTest {
         send(channel, "GET / HTTP/1.1\r\n\r\n"); // the previous requests' Host fields do not count
         assertThat(received(channel)).isEqualTo(BAD_REQUEST);
         assertThat(channel.isOpen()).isFalse();
+    }
+
+    /** The decoder keeps the previous target's string: a target that differs from it in one byte is new. */
+    @Test
+    void aTargetThatDiffersFromThePreviousOneInOneByteIsRoutedOnItsOwn() {
+        EmbeddedChannel channel = open();
+        for (String target : new String[] {"/healthz", "/healthy", "/healthz", "/healthz", "/", "/healthz/"}) {
+            send(channel, "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(received(channel)).as(target).isEqualTo(target.equals("/healthz") ? OK : NOT_FOUND);
+        }
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    /** A repeated target is the previous request's string, not a copy; any other target is read afresh. */
+    @Test
+    void theDecoderReusesTheTargetStringOnlyForTheSameBytes() {
+        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        String first = decodedTarget(channel, "/same?q=1");
+        String again = decodedTarget(channel, "/same?q=1");
+        String other = decodedTarget(channel, "/same?q=2");
+        String latin1 = decodedTarget(channel, "/\u00e9");
+        String latin1Again = decodedTarget(channel, "/\u00e9");
+        assertThat(again).isEqualTo("/same?q=1").isSameAs(first);
+        assertThat(other).isEqualTo("/same?q=2");
+        assertThat(latin1).isEqualTo("/\u00e9");
+        assertThat(latin1Again).isSameAs(latin1);
+    }
+
+    private static String decodedTarget(EmbeddedChannel channel, String target) {
+        send(channel, "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        HttpRequest request = channel.readInbound();
+        String uri = request.uri();
+        ReferenceCountUtil.release(channel.readInbound()); // the request's (empty) last content
+        assertThat(channel.<Object>readInbound()).isNull();
+        return uri;
     }
 
     @Test
