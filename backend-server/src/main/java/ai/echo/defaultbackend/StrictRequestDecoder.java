@@ -3,6 +3,7 @@ package ai.echo.defaultbackend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.DefaultHeaders.ValueValidator;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -56,22 +57,27 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /**
      * The headers of the request being decoded, reused for every request of the connection. They count
-     * their {@code Host} fields as they are added, which RFC 9112 (section 3.2) needs to know.
+     * their {@code Host} fields as they are added, which RFC 9112 (section 3.2) needs to know, and validate
+     * them as any other, but do not store them: nothing here reads a Host's value, and not storing it
+     * saves an entry per request.
      */
     static final class RequestHeaders extends DefaultHttpHeaders {
+        private final ValueValidator<CharSequence> valueValidator;
         private int hosts;
 
         RequestHeaders(DefaultHttpHeadersFactory validation) {
             super(validation.getNameValidator(), validation.getValueValidator());
+            valueValidator = validation.getValueValidator();
         }
 
         @Override
         public HttpHeaders add(CharSequence name, Object value) {
-            super.add(name, value);
-            if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+            if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name) && value instanceof CharSequence) {
+                valueValidator.validate((CharSequence) value);
                 hosts++;
+                return this;
             }
-            return this;
+            return super.add(name, value);
         }
 
         @Override

@@ -284,6 +284,8 @@ class PipelineTest {
             "GET / HTTP/1.1\r\nHo st: a\r\n\r\n",                                       // space in header name
             "GET / HTTP/1.1\r\nHost: a\r\nX(: y\r\n\r\n",                               // bad header name
             "GET / HTTP/1.1\r\nHost: a\r\nX: a\u0000b\r\n\r\n",                         // NUL in value
+            "GET / HTTP/1.1\r\nHost: a\u0000b\r\n\r\n",                                // NUL in Host's value
+            "GET / HTTP/1.1\r\nhost: a\u007fb\r\n\r\n",                                // DEL in host's value
             "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n",                     // obs-fold
             "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tfolded\r\n\r\n",                    // obs-fold, tab
             "GET / HTTP/1.1\r\n Host: a\r\n\r\n",                                       // whitespace before first
