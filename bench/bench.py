@@ -734,9 +734,10 @@ def parse_wrk(out):
         return float(m.group(1)) * WRK_UNITS[m.group(2)]
 
     p99 = latency(99)
-    if p99 < latency(90):
+    if p99 <= 0 or p99 < latency(90):
         # wrk sometimes prints 0 for the 99th percentile at very high request counts (about a million
-        # pipelined requests per second here): a broken figure, reported as missing rather than as 0.
+        # pipelined requests per second here), and then sometimes for the 90th too: a broken figure,
+        # reported as missing rather than as 0.
         p99 = None
     return {
         "requests": int(requests.group(1)),
