@@ -367,6 +367,8 @@ class Bench:
         errors = parsed["errors"]
         if errors["connect"] or errors["read"] or errors["write"]:
             raise BenchError(f"wrk socket errors {errors}:\n{out}")
+        # Requests wrk gave up on after 2 s: reported beside the slowest answered one, and failing the case
+        # beyond one in a thousand.
         if errors["timeout"] > parsed["requests"] // 1000:
             raise BenchError(f"wrk timeouts {errors['timeout']} for {parsed['requests']} requests")
         expected_errors = parsed["requests"] if case["status_over_399"] else 0
@@ -494,7 +496,8 @@ class Bench:
                     log(f"rep {rep + 1}/{args.reps} {case['key']:8} {server.name:8} {result['rps']:>10.0f} req/s "
                         f"cpu {result['cpu_us']:5.2f} us/req (user {result['user_us']:.2f}) "
                         f"core {result['core_busy'] * 100:3.0f}% p99 "
-                        + (f"{result['p99_us']:.0f} us" if result['p99_us'] is not None else "not reported by wrk"))
+                        + (f"{result['p99_us']:.0f} us" if result['p99_us'] is not None else "not reported by wrk")
+                        + f" max {result['max_us'] / 1000:.1f} ms, {result['timeouts']} over 2 s")
                     if case.get("memory_peak"):
                         report.memory[server.name]["peak_load"] = max(
                             report.memory[server.name].get("peak_load", 0), result["peak_rss_kb"])
@@ -733,6 +736,8 @@ def parse_wrk(out):
         m = number(rf"\s{percent}%\s+([\d.]+)(us|ms|s)\b")
         return float(m.group(1)) * WRK_UNITS[m.group(2)]
 
+    # wrk's "Latency avg stdev max" line: the slowest request that completed within wrk's timeout.
+    slowest = number(r"Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)\b")
     p99 = latency(99)
     if p99 <= 0 or p99 < latency(90):
         # wrk sometimes prints 0 for the 99th percentile at very high request counts (about a million
@@ -745,6 +750,8 @@ def parse_wrk(out):
         "rps": float(number(r"Requests/sec:\s+([\d.]+)").group(1)),
         "p50_us": latency(50),
         "p99_us": p99,
+        "max_us": float(slowest.group(1)) * WRK_UNITS[slowest.group(2)],
+        "timeouts": errors["timeout"],
         "errors": errors,
         "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
     }
@@ -805,16 +812,17 @@ class Report:
         out.append("")
         if self.cases:
             out.append("Medians (min-max) over the repetitions; ratio = median of per-repetition backend/nginx. "
-                       "CPU = server user+system time per request; core = share of the server's core in use.")
+                       "CPU = server user+system time per request; core = share of the server's core in use; "
+                       "max = the slowest request answered, over 2 s = requests wrk gave up on (all repetitions).")
             out.append("")
             out.append("| case | server | req/s | ratio | CPU µs/req (user + sys) | ratio | req per CPU-s | core | "
-                       "p50 µs | p99 µs | p99 ratio |")
-            out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                       "p50 µs | p99 µs | p99 ratio | max ms | over 2 s |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for case in self.cases:
                 for server in self.servers():
                     why = self.skipped.get((case["key"], server))
                     if why:
-                        out.append(f"| {case['name']} | {server} | {why} | | | | | | | | |")
+                        out.append(f"| {case['name']} | {server} | {why} | | | | | | | | | | |")
                         continue
                     rps = self.values(case["key"], server, "rps")
                     cpu = self.values(case["key"], server, "cpu_us")
@@ -832,7 +840,9 @@ class Report:
                         f"{median_range(system, '{:.2f}').split(' ')[0]}) | {ratio_cpu} | "
                         f"{median_range(per_cpu_s)} | {median_range([c * 100 for c in core])} % | "
                         f"{median_range(self.values(case['key'], server, 'p50_us'))} | "
-                        f"{median_range(self.values(case['key'], server, 'p99_us'))} | {ratio_p99} |")
+                        f"{median_range(self.values(case['key'], server, 'p99_us'))} | {ratio_p99} | "
+                        f"{median_range([m / 1000 for m in self.values(case['key'], server, 'max_us')], '{:.1f}')} | "
+                        f"{sum(self.values(case['key'], server, 'timeouts'))} |")
             out.append("")
             out.append("| memory (RSS, MiB) | idle | peak under keep-alive load (sampled) | VmHWM | after load |")
             out.append("|---|---|---|---|---|")
