@@ -67,6 +67,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
 
     /** Each event loop's scratch builder for error pages, kept while it stays this small. */
     private static final int PAGE_KEPT_CHARS = 16 * 1024;
+    private static final int PLACEHOLDERS = PageTemplate.Placeholder.values().length;
     private static final FastThreadLocal<StringBuilder> PAGE = new FastThreadLocal<>() {
         @Override
         protected StringBuilder initialValue() {
@@ -99,6 +100,8 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     private Variant pendingVariant;
     /** Placeholder values of the pending error page, or the Accept and Accept-Encoding of a scrape. */
     private String[] pendingValues;
+    /** The values an error page shows, for {@link #pendingValues}; made on the first X-Code request. */
+    private String[] pageValues;
     private String pendingDebugHeaders;
     /** The pending request's access log fields, or null when it is not in the sample. */
     private String[] pendingLog;
@@ -272,8 +275,14 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
             lastVariant = ContentNegotiation.choose(asked, features.defaultVariant());
         }
         pendingVariant = lastVariant;
-        String[] values = new String[PageTemplate.Placeholder.values().length];
-        values[PageTemplate.Placeholder.CODE.ordinal()] = Integer.toString(code);
+        String[] values = pageValues;
+        if (values == null) {
+            // One array per connection that asks for error pages, refilled for each: answer() reads it
+            // before the next request's head is handled.
+            values = new String[PLACEHOLDERS];
+            pageValues = values;
+        }
+        values[PageTemplate.Placeholder.CODE.ordinal()] = StatusText.code(code);
         values[PageTemplate.Placeholder.REASON.ordinal()] = StatusText.reason(code);
         values[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = pageValue(headers, X_REQUEST_ID);
         values[PageTemplate.Placeholder.ORIGINAL_URI.ordinal()] = pageValue(headers, X_ORIGINAL_URI);

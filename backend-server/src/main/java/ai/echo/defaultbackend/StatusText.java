@@ -7,6 +7,8 @@ package ai.echo.defaultbackend;
 final class StatusText {
 
     private static final String[] REASONS = new String[200];
+    /** The codes as text, made on first use: a page shows its code on every request that asks for it. */
+    private static final String[] CODES = new String[200];
 
     static {
         put(400, "Bad Request");
@@ -62,6 +64,17 @@ final class StatusText {
     static String reason(int code) {
         String reason = REASONS[code - 400];
         return reason != null ? reason : code < 500 ? "Client Error" : "Server Error";
+    }
+
+    /** A code from 400 to 599 as text, the same string every time. */
+    static String code(int code) {
+        String text = CODES[code - 400];
+        if (text == null) {
+            // A race makes two equal strings at worst; a String is safely published through any field.
+            text = Integer.toString(code);
+            CODES[code - 400] = text;
+        }
+        return text;
     }
 
     /**

@@ -87,6 +87,21 @@ class ErrorPagePipelineTest {
                 "<p>503 Service Unavailable /cart?id=&lt;1&gt; prod/shop/cart 5f1e&amp;</p>"));
     }
 
+    /** One array of page values is refilled per connection: nothing of a request's page shows in the next. */
+    @Test
+    void eachRequestsPageShowsOnlyItsOwnValues() {
+        EmbeddedChannel connection = open();
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nX-Format: text/html\r\n"
+                + "X-Original-URI: /a\r\nX-Namespace: prod\r\nX-Ingress-Name: shop\r\nX-Service-Name: cart\r\n"
+                + "X-Request-ID: r1\r\n\r\n");
+        assertThat(received(connection)).endsWith("<p>503 Service Unavailable /a prod/shop/cart r1</p>");
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 504\r\nX-Format: application/json\r\n\r\n");
+        assertThat(received(connection)).endsWith("\r\n\r\n{\"code\":504,\"uri\":\"\"}");
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nX-Format: text/html\r\n\r\n");
+        assertThat(received(connection)).isEqualTo(errorResponse("HTTP/1.1 503 Service Unavailable",
+                "text/html; charset=utf-8", "<p>503 Service Unavailable  // </p>"));
+    }
+
     @ParameterizedTest(name = "[{index}] X-Format {0}, Accept {1} -> {2}")
     @CsvSource(delimiter = '|', nullValues = "NULL", textBlock = """
             application/json                 | NULL             | application/json; charset=utf-8

@@ -45,4 +45,13 @@ class StatusTextTest {
             assertThat(StatusText.reason(code)).matches("[A-Za-z' ]+");
         }
     }
+
+    @Test
+    void everyErrorCodeAsTextIsOneStringMadeOnce() {
+        for (int code = 400; code <= 599; code++) {
+            String text = StatusText.code(code);
+            assertThat(text).isEqualTo(Integer.toString(code));
+            assertThat(StatusText.code(code)).isSameAs(text);
+        }
+    }
 }
