@@ -58,7 +58,7 @@ public final class BackendServer implements AutoCloseable {
      * of the event loop. 256 accepts cost a few milliseconds, about one turn's work at 1,000 busy
      * connections, so neither the waiting connections nor the open ones wait much longer than a turn.
      */
-    static final int ACCEPTS_PER_WAKEUP = 256;
+    private static final int ACCEPTS_PER_WAKEUP = 256;
 
     private Channel trafficChannel;
     private Channel serviceChannel;

@@ -72,10 +72,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
         @Override
         public HttpHeaders add(CharSequence name, Object value) {
-            if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name) && value instanceof CharSequence) {
-                valueValidator.validate((CharSequence) value);
+            if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
                 hosts++;
-                return this;
+                if (value instanceof CharSequence) { // always, from the decoder
+                    valueValidator.validate((CharSequence) value);
+                    return this;
+                }
             }
             return super.add(name, value);
         }
