@@ -113,7 +113,10 @@ class MetricsIT {
                     HttpResponse.BodyHandlers.discarding());
         }
         String scrape = scrape();
+        // Once in a fresh-clone CI run this read 1001 (not reproduced in 30 fresh servers under load): the
+        // scrape and the server's output are kept in the message to tell a retried request from a stray one.
         assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}"))
+                .as("scrape:%n%s%nserver stderr:%n%s", scrape, server.stderr())
                 .isEqualTo(threads * perThread);
         assertThat(value(scrape, "default_http_backend_http_request_duration_milliseconds_count{proto=\"1.1\"}"))
                 .isEqualTo(threads * perThread);
