@@ -101,29 +101,16 @@ final class PageTemplate {
         return format;
     }
 
-    /**
-     * The page for one request.
-     *
-     * @param values indexed by {@link Placeholder#ordinal()}, already {@linkplain Escape#sanitize sanitised}
-     */
-    byte[] render(String[] values) {
-        if (fixed != null) {
-            return fixed;
-        }
-        StringBuilder out = new StringBuilder(literalChars + 128);
-        renderTo(values, out);
-        return out.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
     /** The whole page when it has no placeholder (the same array every time), or null. */
     byte[] fixed() {
         return fixed;
     }
 
     /**
-     * Appends the page for one request to {@code out}, for a caller that encodes it itself.
+     * Appends the page for one request to {@code out}, for a caller that encodes it itself; a page
+     * without placeholders is served from {@link #fixed()} instead.
      *
-     * @param values as for {@link #render}
+     * @param values indexed by {@link Placeholder#ordinal()}, already {@linkplain Escape#sanitize sanitised}
      */
     void renderTo(String[] values, StringBuilder out) {
         out.ensureCapacity(out.length() + literalChars + 128);

@@ -3,7 +3,6 @@ package ai.echo.defaultbackend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -39,7 +38,7 @@ class ErrorPageStoreTest {
         String[] values = new String[PageTemplate.Placeholder.values().length];
         Arrays.fill(values, "");
         values[PageTemplate.Placeholder.CODE.ordinal()] = Integer.toString(code);
-        return new String(store.current().find(code, format).render(values), StandardCharsets.UTF_8);
+        return PageTemplateTest.page(store.current().find(code, format), values);
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {

@@ -3,7 +3,6 @@ package ai.echo.defaultbackend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -20,7 +19,7 @@ class ErrorPagesTest {
         Arrays.fill(values, "");
         values[PageTemplate.Placeholder.CODE.ordinal()] = Integer.toString(code);
         values[PageTemplate.Placeholder.REASON.ordinal()] = StatusText.reason(code);
-        return new String(pages.find(code, format).render(values), StandardCharsets.UTF_8);
+        return PageTemplateTest.page(pages.find(code, format), values);
     }
 
     private void write(String name, String content) throws IOException {
