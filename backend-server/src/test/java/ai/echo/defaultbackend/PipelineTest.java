@@ -3,6 +3,7 @@ package ai.echo.defaultbackend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -358,10 +359,66 @@ class PipelineTest {
     }
 
     private static BackendConfig timeouts(Duration header, Duration read, Duration idle) {
+        return timeouts(header, read, BackendConfig.DEFAULTS.writeTimeout(), idle);
+    }
+
+    private static BackendConfig timeouts(Duration header, Duration read, Duration write, Duration idle) {
         BackendConfig d = BackendConfig.DEFAULTS;
         return new BackendConfig(d.port(), d.svcPort(), d.shutdownTimeout(), d.bindAddress(), header, read,
-                d.writeTimeout(), idle, d.maxRequestLineBytes(), d.maxHeaderBytes(), d.maxConnections(),
+                write, idle, d.maxRequestLineBytes(), d.maxHeaderBytes(), d.maxConnections(),
                 d.transport(), d.ioThreads());
+    }
+
+    @Test
+    void aRequestStartedOnAKeptAliveConnectionMustCompleteItsHeadWithinTheHeaderTimeout() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        channel.advanceTimeBy(20, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        send(channel, "GET / HTTP/1.1\r\n");
+        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("the head's deadline runs from its first byte, not from the last answer")
+                .isFalse();
+        assertThat(received(channel)).isEmpty();
+    }
+
+    @Test
+    void aClientThatStopsReadingIsClosedAtTheWriteTimeout() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(3),
+                Duration.ofSeconds(60)));
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        // What a socket whose peer does not read does: output stays queued, over the high-water mark.
+        channel.write(channel.alloc().buffer(32).writeZero(32));
+        assertThat(channel.isWritable()).isFalse();
+        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aClientThatReadsAgainBeforeTheWriteTimeoutIsKept() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(3),
+                Duration.ofSeconds(60)));
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        channel.write(channel.alloc().buffer(32).writeZero(32));
+        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        channel.flush(); // the client reads: the queue empties and the channel is writable again
+        assertThat(channel.isWritable()).isTrue();
+        ReferenceCountUtil.release(channel.readOutbound());
+        channel.advanceTimeBy(10, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
     }
 
     @Test

@@ -11,6 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -192,6 +198,49 @@ class BadInputIT {
             long start = System.nanoTime();
             assertThat(connection.closedWithin(READ_TIMEOUT.plusSeconds(3))).isTrue();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(READ_TIMEOUT.minusMillis(500));
+        }
+    }
+
+    /**
+     * A client that sends requests but never reads the answers: they fill the sockets, then the server's
+     * queue, and the connection is closed once the queue has stayed over its limit for the write timeout.
+     * The other timeouts are too long to end it first. The client keeps writing until the server's reset
+     * makes a write fail; the selector wakes on that error, so nothing is polled.
+     */
+    @Test
+    void aClientThatStopsReadingIsClosedAtTheWriteTimeout() throws IOException {
+        Duration writeTimeout = Duration.ofSeconds(3);
+        byte[] requests = "GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+        try (ServerProcess target = ServerProcess.start("--write-timeout=3s", "--read-header-timeout=60s",
+                "--read-timeout=60s", "--idle-timeout=60s");
+             SocketChannel client = SocketChannel.open();
+             Selector selector = Selector.open()) {
+            client.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+            client.connect(new InetSocketAddress("127.0.0.1", target.port()));
+            client.configureBlocking(false);
+            client.register(selector, SelectionKey.OP_WRITE);
+            long start = System.nanoTime();
+            long deadline = start + writeTimeout.plusSeconds(10).toNanos();
+            ByteBuffer out = ByteBuffer.wrap(requests);
+            long sent = 0;
+            Duration closedAfter = null;
+            while (closedAfter == null && System.nanoTime() - deadline < 0) {
+                selector.select(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                selector.selectedKeys().clear();
+                try {
+                    if (!out.hasRemaining()) {
+                        out.rewind();
+                    }
+                    sent += client.write(out);
+                } catch (IOException closed) {
+                    closedAfter = Duration.ofNanos(System.nanoTime() - start);
+                }
+            }
+            assertThat(closedAfter).as("closed within %s of the first request (%d bytes of requests sent)",
+                    writeTimeout.plusSeconds(10), sent).isNotNull();
+            assertThat(closedAfter).isGreaterThanOrEqualTo(writeTimeout);
+            assertThat(sent).as("the server stopped reading while its answers were not read")
+                    .isLessThan(64L * 1024 * 1024);
         }
     }
 
