@@ -8,9 +8,10 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Builds each connection's pipeline: the {@link ConnectionGuard} (timeouts), the {@link StrictRequestDecoder}
- * and the {@link RoutingHandler}. There is no response encoder: every response is already bytes
- * ({@link Responses}). Connections past the limit are closed as soon as they are accepted.
+ * Builds each connection's pipeline: the {@link StrictRequestDecoder} and the {@link RoutingHandler}, both
+ * holding the connection's {@link ConnectionGuard} (timeouts). There is no response encoder: every
+ * response is already bytes ({@link Responses}). Connections past the limit are closed as soon as they
+ * are accepted.
  */
 @ChannelHandler.Sharable
 final class BackendInitializer extends ChannelInitializer<Channel> {
@@ -62,8 +63,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
         channels.add(channel);
         ConnectionGuard guard = new ConnectionGuard(config, state::timedOut);
         channel.pipeline().addLast(
-                guard,
-                new StrictRequestDecoder(decoderConfig),
+                new StrictRequestDecoder(decoderConfig, guard),
                 new RoutingHandler(responses, state, guard, features));
         if (state.isDraining()) {
             channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);

@@ -126,6 +126,38 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        guard.attach(ctx);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        guard.start();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        guard.cancel();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        guard.cancel();
+    }
+
+    /** On {@link ConnectionGuard#DRAIN}, an idle connection is closed; a busy one ends after its answer. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ConnectionGuard.DRAIN && guard.isIdle()) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
             if (closing) {
@@ -428,6 +460,7 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        guard.writabilityChanged(ctx.channel().isWritable());
         if (ctx.channel().isWritable() && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }

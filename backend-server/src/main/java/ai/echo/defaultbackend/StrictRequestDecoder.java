@@ -155,12 +155,32 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean expectingHead = true;
     private boolean headStarted;
     private boolean rejected;
+    /** Told of every read before it is decoded, or null for a decoder on its own. */
+    private final ConnectionGuard guard;
 
-    /** @param config as Netty's decoder takes it, with a {@link DefaultHttpHeadersFactory} for headers */
+    /** A decoder on its own, without timeouts. */
     StrictRequestDecoder(HttpDecoderConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * @param config as Netty's decoder takes it, with a {@link DefaultHttpHeadersFactory} for headers
+     * @param guard  the connection's timeouts, told when a read arrives (a request's first byte starts its
+     *               deadlines), or null for none
+     */
+    StrictRequestDecoder(HttpDecoderConfig config, ConnectionGuard guard) {
         super(config);
+        this.guard = guard;
         headers = new RequestHeaders((DefaultHttpHeadersFactory) config.getHeadersFactory());
         request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", headers);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (guard != null) {
+            guard.bytesReceived();
+        }
+        super.channelRead(ctx, msg);
     }
 
     /**
