@@ -15,8 +15,9 @@ Starts the packaged server (backend-server/target/backend-server.jar, built when
 (one worker, access log off, the same /healthz and 404 answers) on free 127.0.0.1 ports, each pinned to
 core 0, drives them with wrk pinned to core 1, and prints Markdown tables: medians and min-max over the
 repetitions, ratios to nginx, server CPU time per request (user+system from /proc/PID/stat), p50/p99
-latency, RSS idle / under load / after load, RSS with 10,000 idle keep-alive connections, and the time
-from process start to the first /healthz 200 for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
+latency, RSS idle (0.5 s and 10 s after start) / under load / after load, RSS with 10,000 idle
+keep-alive connections, and the time from process start to the first /healthz 200 for JDK 17,
+Temurin 25 and Temurin 25 with an AOT cache.
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
@@ -39,6 +40,7 @@ Options:
   --duration S         seconds per wrk run (default 8)
   --warmup S           warm-up seconds per case and server (default 5)
   --startup-reps N     start-ups per start-up variant (default 5)
+  --idle-rest S        seconds after the first answer of the second idle RSS reading (default 10)
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these throughput cases: ka64 ka1000 close pipe16 xcode healthz
