@@ -16,8 +16,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class AccessLogTest {
 
@@ -134,6 +138,17 @@ class AccessLogTest {
                 .contains("x".repeat(Escape.MAX_VALUE_CHARS) + "...\"").hasSizeLessThan(700);
     }
 
+    @ParameterizedTest(name = "{0} ns")
+    @CsvSource({
+            "0, 0.000", "999, 0.000", "5000, 0.005", "9000, 0.009", "10000, 0.010", "99000, 0.099", "100000, 0.100",
+            "1010000, 1.010", "1100000, 1.100", "1999999, 1.999", "12345678000, 12345.678",
+    })
+    void durationsAreMillisecondsWithThreeDecimals(long nanos, String formatted) {
+        StringBuilder line = new StringBuilder();
+        AccessLog.format(new AccessLog.Entry(0, "", "GET", "/", 404, 0, nanos, null, null, null), line);
+        assertThat(line.toString()).contains(",\"duration_ms\":" + formatted + ",");
+    }
+
     @Test
     void theWriterThreadWritesWhatIsSubmitted() throws InterruptedException {
         log = new AccessLog(1.0, 1000, 100, out, clock::get);
@@ -195,5 +210,9 @@ class AccessLogTest {
                 + "\"remote\":\"embedded\",\"method\":\"DELETE\",\"path\":\"/a/b\\?c=\\\\\"d\\\\\"\",\"status\":404,"
                 + "\"bytes\":145,\"duration_ms\":\\d+\\.\\d{3},\"user_agent\":\"bot\\\\u00ff\\\\\"\","
                 + "\"request_id\":\"r-1\",\"x_code\":\"503\"}");
+        Matcher duration = Pattern.compile("\"duration_ms\":(\\d+\\.\\d{3})").matcher(lines().get(0));
+        assertThat(duration.find()).isTrue();
+        assertThat(Double.parseDouble(duration.group(1))).as("this request's time, metrics off or on")
+                .isLessThan(1000);
     }
 }

@@ -51,6 +51,17 @@ class ContentNegotiationTest {
             'application/json; charset="UTF-8"; q=0.5, text/html;q=0.4' | TEXT_PLAIN      | APPLICATION_JSON
             'text/html;level=1, application/json;q=0.2'                | TEXT_PLAIN       | APPLICATION_JSON
             'text/plain;charset=iso-8859-1'                            | APPLICATION_JSON | APPLICATION_JSON
+            # q=1 and whitespace around the parameters' separators
+            'application/json;q=1, text/html;q=0.9'                    | TEXT_HTML        | APPLICATION_JSON
+            'application/json ;q=0.5, text/plain;q=0.1'                | TEXT_HTML        | APPLICATION_JSON
+            'application/json;	q=0.5, text/plain;q=0.1'              | TEXT_HTML        | APPLICATION_JSON
+            # a more specific range overrides a wildcard listed before it
+            '*/*;q=0.1, text/*'                                        | APPLICATION_JSON | TEXT_HTML
+            # a subtype matches only itself, not another of the same length
+            'text/json'                                                | APPLICATION_XML  | APPLICATION_XML
+            'text/h, text/plain;q=0.1'                                 | APPLICATION_JSON | TEXT_PLAIN
+            # a quoted parameter value may hold an escaped quote (and the range is not JSON's: foo is not charset)
+            'application/json;foo="a\\"b", text/plain;q=0.1'           | TEXT_HTML        | TEXT_PLAIN
             # accept extensions after q are ignored
             'application/json;q=0.5;foo=bar, text/plain;q=0.4'         | TEXT_HTML        | APPLICATION_JSON
             # junk: invalid ranges are skipped, valid ones around them still count

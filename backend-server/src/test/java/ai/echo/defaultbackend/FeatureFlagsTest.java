@@ -62,6 +62,10 @@ class FeatureFlagsTest {
             application/xml           | APPLICATION_XML
             text/plain                | TEXT_PLAIN
             json                      | APPLICATION_JSON
+            html                      | TEXT_HTML
+            xml                       | APPLICATION_XML
+            text                      | TEXT_PLAIN
+            plain                     | TEXT_PLAIN
             """)
     void defaultResponseFormats(String value, Variant variant) {
         assertThat(parse(List.of("--default-response-format=" + value), Map.of()).defaultResponseFormat())

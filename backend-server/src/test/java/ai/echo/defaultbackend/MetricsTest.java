@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -136,6 +137,71 @@ class MetricsTest {
         assertThat(scrape).doesNotContain("method=\"GET\",port=\"service\"}");
         assertThat(value(scrape(), "defaultbackend_http_requests_total{code_class=\"2xx\",method=\"GET\","
                 + "port=\"service\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void aRequestPipelinedBehindAConnectionCloseIsNeitherAnsweredNorCounted() {
+        EmbeddedChannel channel = open(traffic);
+        send(channel, "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(channel)).startsWith("HTTP/1.1 404 Not Found\r\n").doesNotContain("200 OK");
+        String scrape = scrape();
+        assertThat(value(scrape, traffic("4xx", "GET"))).isEqualTo(1);
+        assertThat(scrape).doesNotContain(traffic("2xx", "GET"));
+    }
+
+    /** Each labelled series has a slot of its own in the recording arrays: one request each, one count each. */
+    @Test
+    void everyPortStatusClassMethodAndErrorPageIsCountedApart() {
+        EmbeddedChannel channel = open(traffic);
+        send(channel, "FOO /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        send(channel, "HEAD / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\n\r\n");
+        send(channel, "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        send(channel, "DELETE / HTTP/1.1\r\nHost: x\r\nX-Code: 599\r\nAccept: text/plain\r\n\r\n");
+        send(channel, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 400\r\nAccept: application/xml\r\n\r\n");
+        received(channel);
+        EmbeddedChannel onService = open(service);
+        send(onService, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(onService)).startsWith("HTTP/1.1 404 Not Found\r\n");
+        String scrape = scrape();
+        assertThat(value(scrape, traffic("4xx", "OTHER"))).isEqualTo(1);
+        assertThat(value(scrape, traffic("5xx", "HEAD"))).isEqualTo(1);
+        assertThat(value(scrape, traffic("2xx", "HEAD"))).isEqualTo(1);
+        assertThat(value(scrape, traffic("5xx", "DELETE"))).isEqualTo(1);
+        assertThat(value(scrape, traffic("4xx", "GET"))).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"GET\","
+                + "port=\"service\"}")).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_custom_error_responses_total{code=\"503\",format=\"html\"}"))
+                .isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_custom_error_responses_total{code=\"599\",format=\"text\"}"))
+                .isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_custom_error_responses_total{code=\"400\",format=\"xml\"}"))
+                .isEqualTo(1);
+        assertThat(scrape.lines().filter(line -> line.startsWith("defaultbackend_custom_error_responses_total{")))
+                .hasSize(3);
+    }
+
+    @Test
+    void connectionsClosedAtTheLimitOrAtATimeoutAreCounted() {
+        BackendConfig d = BackendConfig.DEFAULTS;
+        BackendConfig shortHead = new BackendConfig(d.port(), d.svcPort(), d.shutdownTimeout(), d.bindAddress(),
+                Duration.ofSeconds(3), d.readTimeout(), d.writeTimeout(), d.idleTimeout(), d.maxRequestLineBytes(),
+                d.maxHeaderBytes(), d.maxConnections(), d.transport(), d.ioThreads());
+        BackendInitializer limited = new BackendInitializer(shortHead, new Responses(), state,
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), 2,
+                new Features(Metrics.Port.TRAFFIC, metrics, null, store, Variant.TEXT_HTML, false, null));
+        EmbeddedChannel first = open(limited);
+        EmbeddedChannel second = open(limited);
+        EmbeddedChannel third = open(limited);
+        assertThat(List.of(first.isOpen(), second.isOpen(), third.isOpen())).containsExactly(true, true, false);
+        first.advanceTimeBy(3100, TimeUnit.MILLISECONDS);
+        first.runScheduledPendingTasks();
+        assertThat(first.isOpen()).isFalse();
+        send(second, "GET / HTTP/1.1\r\n\r\n"); // no Host: a 400
+        assertThat(received(second)).startsWith("HTTP/1.1 400 Bad Request\r\n");
+        String scrape = scrape();
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"limit\"}")).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"timeout\"}")).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"bad_request\"}")).isEqualTo(1);
     }
 
     @Test

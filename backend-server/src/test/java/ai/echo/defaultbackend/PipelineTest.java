@@ -304,6 +304,88 @@ class PipelineTest {
         assertThat(channel.isOpen()).isFalse();
     }
 
+    /**
+     * The checks that keep state across a connection (obsolete folding, Host counting) hold for every request
+     * on it, not just the first: a smuggled request rides behind a good one, alone in a later read or in
+     * the same one.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tfolded\r\n\r\n",
+            "GET / HTTP/1.1\r\n Host: a\r\n\r\n",
+            "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+            "GET / HTTP/1.1\r\n\r\n",
+    })
+    void aBadRequestBehindAGoodOneGets400(String request) {
+        String good = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+        EmbeddedChannel channel = open();
+        send(channel, good);
+        assertThat(received(channel)).isEqualTo(OK);
+        send(channel, request);
+        assertThat(received(channel)).as("in a read of its own").isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+        channel.finishAndReleaseAll();
+
+        channel = open();
+        send(channel, good + request + good);
+        assertThat(received(channel)).as("pipelined").isEqualTo(OK + BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aFoldedHeaderBehindBlankLinesIsFound() {
+        EmbeddedChannel channel = open();
+        send(channel, "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aBodyThatStartsWithASpaceInTheHeadsReadIsNotMistakenForFolding() {
+        EmbeddedChannel channel = open();
+        send(channel, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n x");
+        assertThat(received(channel)).isEqualTo(NOT_FOUND);
+        send(channel, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n\tx");
+        assertThat(received(channel)).isEqualTo(NOT_FOUND);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    /** Header names of every length up to 64, on one connection: the decoder looks known names up by length. */
+    @Test
+    void headerNamesOfAnyLengthAreDecoded() {
+        EmbeddedChannel channel = open();
+        for (int length = 1; length <= 64; length++) {
+            send(channel, "GET / HTTP/1.1\r\nHost: a\r\n" + "X".repeat(length) + ": x\r\n\r\n");
+            assertThat(received(channel)).as("a header name of %d characters", length).isEqualTo(NOT_FOUND);
+        }
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\nContent-Disposition: x\r\nX-Forwarded-Scheme: y\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(NOT_FOUND);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void delInTheTargetGets400() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    /** Only a body that would wait for 100 Continue is answered early; without a body there is nothing to wait for. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n",
+            "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n",
+    })
+    void expectContinueWithoutABodyIsAnsweredAsUsual(String request) {
+        EmbeddedChannel channel = open();
+        send(channel, request);
+        assertThat(received(channel)).isEqualTo(NOT_FOUND);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
     @Test
     void foldingIsFoundWhenTheHeadArrivesInPieces() {
         EmbeddedChannel channel = open();
@@ -385,6 +467,40 @@ class PipelineTest {
         assertThat(channel.isOpen()).as("the head's deadline runs from its first byte, not from the last answer")
                 .isFalse();
         assertThat(received(channel)).isEmpty();
+    }
+
+    @Test
+    void withoutAnIdleTimeoutTheReadTimeoutBoundsTheWaitBetweenRequests() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ZERO));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        channel.advanceTimeBy(4900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("as Go's server: no idle timeout means the read timeout").isFalse();
+    }
+
+    @Test
+    void aNewConnectionsHeadDeadlineRunsFromItsAcceptNotFromItsFirstByte() {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
+        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        send(channel, "GET / HTTP/1.1\r\n");
+        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("a slow client gains nothing by waiting before its first byte").isFalse();
+    }
+
+    @Test
+    void aClosedConnectionLeavesNoTimerBehind() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        assertThat(channel.runScheduledPendingTasks()).as("the idle timer of an open connection").isPositive();
+        channel.close();
+        assertThat(channel.runScheduledPendingTasks()).as("nothing scheduled once closed").isEqualTo(-1);
     }
 
     @Test
