@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * Not a handler of its own: the {@link RoutingHandler} attaches it and passes it the connection's events,
  * and the {@link StrictRequestDecoder} tells it of a request's first byte, before decoding it. A handler
  * in front of the decoder would do the same at the cost of one more pipeline stage that every read passes
- * through: 4-7 % more CPU time per request at 1,000 connections, none measurable at 64 (three side-by-side
+ * through: 4-8 % more CPU time per request at 1,000 connections, none measurable at 64 (three side-by-side
  * runs of bench/run.sh --baseline-jar).
  *
  * <ul>
