@@ -136,6 +136,10 @@ class AccessLogTest {
         AccessLog.format(new AccessLog.Entry(0, "", "", "x".repeat(5000), 404, 0, 5_000, null, null, null), line);
         assertThat(line.toString()).contains("\"duration_ms\":0.005,", "\"user_agent\":\"\",")
                 .contains("x".repeat(Escape.MAX_VALUE_CHARS) + "...\"").hasSizeLessThan(700);
+        line.setLength(0);
+        String atTheLimit = "y".repeat(Escape.MAX_VALUE_CHARS);
+        AccessLog.format(new AccessLog.Entry(0, "", "", atTheLimit, 404, 0, 0, atTheLimit + "z", null, null), line);
+        assertThat(line.toString()).contains("\"path\":\"" + atTheLimit + "\",", "\"user_agent\":\"" + atTheLimit + "...\",");
     }
 
     @ParameterizedTest(name = "{0} ns")

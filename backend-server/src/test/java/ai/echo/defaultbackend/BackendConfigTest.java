@@ -101,6 +101,12 @@ class BackendConfigTest {
     }
 
     @Test
+    void portsTakeTheWholeRange() {
+        BackendConfig config = parse(Map.of(), "--port=65535", "--svc-port=0");
+        assertThat(List.of(config.port(), config.svcPort())).containsExactly(65535, 0);
+    }
+
+    @Test
     void thePortsMustDiffer() {
         assertThatThrownBy(() -> BackendConfig.parse(List.of("--port=9000", "--svc-port=9000"), Map.of()))
                 .hasMessageContaining("--svc-port");
@@ -119,13 +125,16 @@ class BackendConfigTest {
             "1m, 60000000000",
             "1m30s, 90000000000",
             "2h45m, 9900000000000",
+            "2562047h, 9223369200000000000",
+            "9223372036854775807ns, 9223372036854775807",
     })
     void readsGoDurations(String text, long nanos) {
         assertThat(GoDuration.parse(text)).isEqualTo(Duration.ofNanos(nanos));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "s", "1", "1.2.3s", "1d", "-5s", "5 s", "1m-3s"})
+    @ValueSource(strings = {"", "s", "1", "1.2.3s", "1d", "-5s", "5 s", "1m-3s", "2562048h",
+            "9223372036854775808ns", "2562047h1h"})
     void refusesWhatGoRefuses(String text) {
         assertThatThrownBy(() -> GoDuration.parse(text)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -86,6 +86,13 @@ class PageTemplateTest {
         String[] values = values("a".repeat(100_000));
         assertThat(render("{{original_uri}}", PageFormat.TEXT, values))
                 .hasSize(Escape.MAX_VALUE_CHARS + 3).endsWith("...");
+        String atTheLimit = "b".repeat(Escape.MAX_VALUE_CHARS);
+        assertThat(render("{{original_uri}}", PageFormat.TEXT, values(atTheLimit))).isEqualTo(atTheLimit);
+        assertThat(render("{{original_uri}}", PageFormat.TEXT, values(atTheLimit + "c")))
+                .isEqualTo(atTheLimit + "...");
+        String controlAtTheLimit = "\u0001" + "b".repeat(Escape.MAX_VALUE_CHARS - 1);
+        assertThat(render("{{original_uri}}", PageFormat.TEXT, values(controlAtTheLimit)))
+                .isEqualTo("\uFFFD" + "b".repeat(Escape.MAX_VALUE_CHARS - 1));
     }
 
     @Test
