@@ -10,6 +10,7 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -202,6 +203,22 @@ class MetricsTest {
         assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"limit\"}")).isEqualTo(1);
         assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"timeout\"}")).isEqualTo(1);
         assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"bad_request\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void errorPageFilesAndTheirProblemsAreCounted(@TempDir Path pages) throws IOException {
+        Files.writeString(pages.resolve("503.html"), "<p>down</p>");
+        Files.writeString(pages.resolve("404.json"), "{\"code\": {{code}}}");
+        Files.write(pages.resolve("500.txt"), new byte[] {(byte) 0xff, (byte) 0xfe, 'x'}); // not UTF-8
+        Files.write(pages.resolve("502.xml"), new byte[] {(byte) 0xc3, '<'});
+        try (ErrorPageStore own = new ErrorPageStore(pages, Duration.ofMinutes(10)).start()) {
+            Metrics counted = new Metrics(new Metrics.Sources(() -> 0, () -> 0, state::badRequests, state::timeouts,
+                    state::refusedConnections, null, own));
+            String scrape = new String(new MetricsEndpoint(counted).scrape(null, null).body(), StandardCharsets.UTF_8);
+            assertThat(value(scrape, "defaultbackend_error_pages_files")).isEqualTo(2);
+            assertThat(value(scrape, "defaultbackend_error_pages_load_errors_total")).isEqualTo(2);
+            assertThat(value(scrape, "defaultbackend_error_pages_reloads_total")).isEqualTo(1);
+        }
     }
 
     @Test
