@@ -217,8 +217,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return target;
     }
 
-    /** Whether {@code line} holds {@code text} at {@code start}, read as Netty reads it: one char per byte. */
-    private static boolean sameChars(String text, byte[] line, int start) {
+    /**
+     * Whether {@code line} holds {@code text} at {@code start}, read as Netty reads it: one char per byte
+     * (an {@link AsciiString}'s chars are its bytes).
+     */
+    private static boolean sameChars(CharSequence text, byte[] line, int start) {
         for (int i = 0; i < text.length(); i++) {
             if (text.charAt(i) != (char) (line[start + i] & 0xff)) {
                 return false;
@@ -231,23 +234,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     protected AsciiString splitHeaderName(byte[] line, int start, int length) {
         if (length < KNOWN_NAMES.length) {
             for (AsciiString name : KNOWN_NAMES[length]) {
-                if (sameBytes(name, line, start)) {
+                if (sameChars(name, line, start)) {
                     return name;
                 }
             }
         }
         return super.splitHeaderName(line, start, length);
-    }
-
-    private static boolean sameBytes(AsciiString name, byte[] line, int start) {
-        byte[] bytes = name.array();
-        int offset = name.arrayOffset();
-        for (int i = 0; i < name.length(); i++) {
-            if (bytes[offset + i] != line[start + i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static AsciiString[][] byLength(String... names) {
