@@ -29,7 +29,8 @@ server with the image's flags, with its AOT cache, and nginx.
 The JVM flags are docker/jvm.options then docker/jvm25.options (the image's @argfiles) on JDK 25 when
 they exist, otherwise the fallback flags listed at the top of bench/bench.py. With the image's flags the
 throughput and memory parts also use an AOT cache, trained first as the image's build trains its own:
-the server runs as the image runs it.
+the server runs as the image runs it. As in the image, Netty's epoll library is taken out of the jar
+once and given as -Djava.library.path, rather than copied to a temporary file at every start.
 
 Options:
   --smoke              every case once, about one second each (under 90 s in all); what CI runs.
