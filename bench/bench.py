@@ -456,6 +456,8 @@ class Bench:
 
         if "throughput" in args.parts:
             self.throughput(report)
+        if "peak" in args.parts:
+            self.keepalive_peak(report)
         if "idle" in args.parts:
             self.idle_connections(report)
         if "startup" in args.parts:
@@ -539,6 +541,34 @@ class Bench:
             report.memory[server.name]["after"] = server.rss_kb()
             report.memory[server.name]["hwm"] = server.rss_kb("VmHWM")
             self.stop(server)
+
+    def keepalive_peak(self, report):
+        """RSS of a fresh process under the keep-alive cases alone: 64, then 1,000 connections, twice.
+
+        The throughput part's peak is that of one process that has also served new connections, pipelining
+        and the custom-error path, each of which grows its heap and code a little more; a pod behind a
+        keep-alive load test sees only this. Sampled every 100 ms, as there.
+        """
+        cases = {c["key"]: c for c in self.cases()}
+        sequence = [cases["ka64"], cases["ka1000"]] * 2
+        for make in (lambda: self.backend(extra_jvm=self.image_runtime("image")), self.nginx):
+            server = None
+            try:
+                server = self.started(make())
+                time.sleep(0.5)
+                before = server.rss_kb()
+                peak = 0
+                for case in sequence:
+                    peak = max(peak, self.wrk(server, case, self.args.duration)["peak_rss_kb"])
+                report.keepalive_peak[server.name] = {"before": before, "peak": peak,
+                                                      "hwm": server.rss_kb("VmHWM"), "after": server.rss_kb()}
+                log(f"keep-alive load alone, {server.name}: {before / 1024:.1f} MiB before, "
+                    f"peak {peak / 1024:.1f} MiB")
+            except (BenchError, OSError, subprocess.TimeoutExpired) as e:
+                self.fail(f"keep-alive load alone{', ' + server.name if server else ''}: {e}")
+            finally:
+                if server:
+                    self.stop(server)
 
     def idle_connections(self, report):
         count = self.args.idle_connections
@@ -805,6 +835,7 @@ class Report:
         self.results = {}  # (case key, server) -> {rep: result}
         self.memory = {"backend": {}, "baseline": {}, "nginx": {}}
         self.idle = {}
+        self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
         self.skipped = {}
@@ -895,6 +926,13 @@ class Report:
                         median_range(self.ratios(case["key"], field, "backend", "baseline"), "{:.2f}")
                         for field in ("rps", "cpu_us", "p99_us")) + " |")
                 out.append("")
+        if self.keepalive_peak:
+            out.append(f"| keep-alive load alone, fresh process: 64 then 1000 connections, twice, {args.duration:g} s "
+                       "each (RSS, MiB) | before | peak (sampled) | VmHWM | after |")
+            out.append("|---|---|---|---|---|")
+            for server, m in self.keepalive_peak.items():
+                out.append(f"| {server} | {mib(m['before'])} | {mib(m['peak'])} | {mib(m['hwm'])} | {mib(m['after'])} |")
+            out.append("")
         if self.idle:
             out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them, "
                        f"0.5 s after opening (MiB) | the same {args.idle_settle:g} s later (MiB) | "
@@ -947,8 +985,8 @@ def parse_args(argv):
                         help="idle keep-alive connections to hold open (default 10000)")
     parser.add_argument("--cases", nargs="*", default=[],
                         help="throughput cases to run (ka64 ka1000 close pipe16 xcode healthz; default all)")
-    parser.add_argument("--parts", nargs="*", default=["throughput", "idle", "startup", "warmup"],
-                        help="parts to run: throughput idle startup warmup (default all)")
+    parser.add_argument("--parts", nargs="*", default=["throughput", "peak", "idle", "startup", "warmup"],
+                        help="parts to run: throughput peak idle startup warmup (default all)")
     parser.add_argument("--idle-rest", type=float, default=10.0,
                         help="seconds after the first answer at which the servers' idle RSS is read a second "
                              "time, before any load (default 10)")
