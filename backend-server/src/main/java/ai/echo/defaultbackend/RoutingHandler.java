@@ -460,8 +460,9 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        guard.writabilityChanged(ctx.channel().isWritable());
-        if (ctx.channel().isWritable() && !ctx.channel().config().isAutoRead()) {
+        boolean writable = ctx.channel().isWritable();
+        guard.writabilityChanged(writable);
+        if (writable && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
