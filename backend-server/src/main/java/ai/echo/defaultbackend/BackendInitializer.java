@@ -1,20 +1,28 @@
 package ai.echo.defaultbackend;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds each connection's pipeline: the {@link StrictRequestDecoder} and the {@link RoutingHandler}, both
  * holding the connection's {@link ConnectionGuard} (timeouts). There is no response encoder: every
  * response is already bytes ({@link Responses}). Connections past the limit are closed as soon as they
  * are accepted.
+ *
+ * <p>Added to each connection before it is registered, it builds the pipeline once the connection is
+ * registered, and removes itself: what Netty's {@code ChannelInitializer} does, without extending Netty's
+ * adapters (see {@link Acceptor}). One instance serves every connection of a listener.
  */
-@ChannelHandler.Sharable
-final class BackendInitializer extends ChannelInitializer<Channel> {
+final class BackendInitializer implements ChannelHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendInitializer.class);
 
     private final BackendConfig config;
     private final Responses responses;
@@ -24,6 +32,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
     private final AtomicInteger open = new AtomicInteger();
     private final HttpDecoderConfig decoderConfig;
     private final Features features;
+    private final ChannelFutureListener countClosed = future -> open.decrementAndGet();
 
     /**
      * @param maxConnections the limit of open connections through this initializer, or
@@ -52,22 +61,40 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
     }
 
     @Override
-    protected void initChannel(Channel channel) {
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.pipeline().remove(this);
+        try {
+            initChannel(ctx.channel());
+        } catch (RuntimeException e) {
+            LOG.warn("closing a connection whose pipeline could not be built: {}", e.toString());
+            ctx.channel().close();
+        }
+    }
+
+    private void initChannel(Channel channel) {
         if (open.incrementAndGet() > maxConnections) {
             open.decrementAndGet();
             state.connectionRefused();
             channel.close();
             return;
         }
-        channel.closeFuture().addListener(future -> open.decrementAndGet());
+        channel.closeFuture().addListener(countClosed);
         channels.add(channel);
         ConnectionGuard guard = new ConnectionGuard(config, state::timedOut);
         channel.pipeline().addLast(
                 new StrictRequestDecoder(decoderConfig, guard),
                 new RoutingHandler(responses, state, guard, features));
-        if (state.isDraining()) {
-            channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
-        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // Nothing held per connection.
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.fireExceptionCaught(cause);
     }
 
     int openConnections() {

@@ -1,14 +1,13 @@
 package ai.echo.defaultbackend;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -113,18 +112,28 @@ public final class BackendServer implements AutoCloseable {
         SocketAddress address = config.bindAddress().isEmpty()
                 ? new InetSocketAddress(port)
                 : new InetSocketAddress(config.bindAddress(), port);
-        ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(loops)
-                .channelFactory(transport.serverChannelFactory())
-                .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, acceptAllocator())
-                // No childOption(TCP_NODELAY): every Netty transport sets it on each accepted socket already
-                // (BackendServerTest checks), and setting it again cost one more system call per connection.
-                .childHandler(initializer);
+        // Not through ServerBootstrap: its handlers cost annotation proxies at start (see Acceptor).
+        ServerSocketChannel channel = null;
         try {
-            return bootstrap.bind(address).syncUninterruptibly().channel();
+            channel = transport.serverChannelFactory().newChannel();
+            channel.config()
+                    .setBacklog(ACCEPT_BACKLOG)
+                    .setReuseAddress(true)
+                    .setRecvByteBufAllocator(acceptAllocator());
+            // No TCP_NODELAY on the accepted sockets: every Netty transport sets it on each one already
+            // (BackendServerTest checks), and setting it again cost one more system call per connection.
+            channel.pipeline().addLast(new Acceptor(loops, initializer));
+            loops.register(channel).syncUninterruptibly();
+            channel.bind(address).syncUninterruptibly();
+            return channel;
         } catch (Exception e) {
+            if (channel != null) {
+                if (channel.isRegistered()) {
+                    channel.close().awaitUninterruptibly();
+                } else {
+                    channel.unsafe().closeForcibly();
+                }
+            }
             throw new BindFailedException("cannot listen on " + describe(address) + ": " + reason(e), e);
         }
     }

@@ -5,7 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * next one. A request that waits for {@code 100 Continue} gets its final answer at once instead, and the
  * connection is then closed rather than left holding a body nobody will read.
  *
- * <p>One instance per connection; all methods run on its event loop.
+ * <p>One instance per connection; all methods run on its event loop. It implements every method of
+ * {@link ChannelInboundHandler} rather than extend Netty's adapter, for the reason given in {@link Acceptor}.
  */
-final class RoutingHandler extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+final class RoutingHandler implements ChannelInboundHandler, ChannelFutureListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoutingHandler.class);
     private static final String HEALTHZ = "/healthz";
@@ -128,6 +129,16 @@ final class RoutingHandler extends ChannelInboundHandlerAdapter implements Chann
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         guard.attach(ctx);
+    }
+
+    @Override
+    public void channelRegistered(ChannelHandlerContext ctx) {
+        ctx.fireChannelRegistered();
+    }
+
+    @Override
+    public void channelUnregistered(ChannelHandlerContext ctx) {
+        ctx.fireChannelUnregistered();
     }
 
     @Override

@@ -183,6 +183,40 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         super.channelRead(ctx, msg);
     }
 
+    // What follows passes events on as Netty's adapter does, declared here so that Netty does not read the
+    // adapter's @Skip annotations to learn that the decoder passes them on (see Acceptor for the cost).
+
+    /** Not sharable: one decoder per connection. Said here so that Netty need not read the annotations. */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
+    @Override
+    public void channelRegistered(ChannelHandlerContext ctx) {
+        ctx.fireChannelRegistered();
+    }
+
+    @Override
+    public void channelUnregistered(ChannelHandlerContext ctx) {
+        ctx.fireChannelUnregistered();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.fireExceptionCaught(cause);
+    }
+
     /**
      * HTTP/1.1 and HTTP/1.0 into this connection's one request; any other version to Netty, which parses it
      * strictly into a request of its own (and the router refuses what is not HTTP/1.x).

@@ -2,11 +2,11 @@ package ai.echo.defaultbackend;
 
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -81,7 +81,7 @@ public enum Transport {
     }
 
     /** Constructors, not classes: Netty's reflective factory costs a method-handle spin-up at start. */
-    ChannelFactory<? extends ServerChannel> serverChannelFactory() {
+    ChannelFactory<? extends ServerSocketChannel> serverChannelFactory() {
         switch (this) {
             case EPOLL:
                 return EpollServerSocketChannel::new;
