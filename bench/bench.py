@@ -32,6 +32,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TEMURIN_25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
+# The image build's AOT training run, and the flags the image's build and ENTRYPOINT give with the cache:
+# mapped where it was made, not relocated (docker/Dockerfile).
+AOT_TRAINING = os.path.join(ROOT, "docker", "aot", "AotTraining.java")
+IMAGE_AOT_FLAGS = ["-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"]
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
 NOT_FOUND_BODY = b"default backend - 404"
@@ -731,6 +735,8 @@ class Bench:
     def train_once(self, name, java, flags, archive, jar=None):
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
         path = os.path.join(self.tmp, f"{slug}.{'aot' if archive == 'aot' else 'jsa'}")
+        if archive == "aot" and os.path.exists(AOT_TRAINING):
+            return self.train_as_image(slug, java, flags, path, jar)
         # As the image's build: no method profiles recorded, since none are replayed (docker/Dockerfile).
         record = (["-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTRecordTraining", f"-XX:AOTCacheOutput={path}"]
                   if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"])
@@ -749,6 +755,26 @@ class Bench:
             return [f"-XX:SharedArchiveFile={path}", "-Xshare:on"]
         # As the image's ENTRYPOINT: the training profiles are not replayed at start (docker/Dockerfile).
         return [f"-XX:AOTCache={path}", "-XX:AOTMode=on", "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining"]
+
+    def train_as_image(self, slug, java, flags, path, jar=None):
+        """The AOT cache made as the image's build makes it: its training program (docker/aot/AotTraining.java,
+        in source-file mode) drives the server with the same traffic and recording flags, so that the cache
+        holds the same classes, and the server then runs with the ENTRYPOINT's cache flags."""
+        jar = jar or self.args.jar
+        server = ([java] + list(flags) + IMAGE_AOT_FLAGS + ["-XX:-AOTRecordTraining", f"-XX:AOTCacheOutput={path}"]
+                  + self.library_path(jar) + ["-jar", jar])
+        log_path = os.path.join(self.tmp, f"{slug}_training.log")
+        with open(log_path, "wb") as log:
+            try:
+                result = subprocess.run([java, AOT_TRAINING, path] + server, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, timeout=300)
+            except subprocess.TimeoutExpired:
+                raise BenchError(f"the AOT training run took over 300 s; see {log_path}")
+        if result.returncode != 0 or not os.path.exists(path):
+            with open(log_path, errors="replace") as f:
+                tail = "".join(f.readlines()[-10:])
+            raise BenchError(f"the AOT training run exited {result.returncode}; see {log_path}:\n{tail}")
+        return [f"-XX:AOTCache={path}", "-XX:AOTMode=on"] + IMAGE_AOT_FLAGS + ["-XX:-AOTReplayTraining"]
 
 
 def hold_connections(port, count):
