@@ -40,6 +40,7 @@ class JvmOptionsIT {
                 .containsPattern("bool UsePerfData\\s+= false")
                 .containsPattern("bool ExitOnOutOfMemoryError\\s+= true")
                 .containsPattern("size_t MaxHeapSize\\s+= 16777216")
+                .containsPattern("size_t NewSize\\s+= 1048576 ")
                 .containsPattern("bool TieredCompilation\\s+= false");
         if (jdk25) {
             assertThat(result.stdout()).containsPattern("uint TrimNativeHeapInterval\\s+= 2000");
