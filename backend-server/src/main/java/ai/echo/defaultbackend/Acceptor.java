@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * costs at start: its handlers extend Netty's adapters, whose {@code @Sharable} and {@code @Skip}
  * annotations Netty reads through reflection, and for each annotation type read the JDK generates a proxy
  * class at run time, which an AOT cache cannot hold. Without them the first {@code /healthz} comes 17 ms
- * sooner, and the server holds 0.7 MiB less memory at rest (bench/RESULTS.md). Which is why this
+ * sooner, and the server holds about 0.5 MiB less memory at rest (bench/RESULTS.md). Which is why this
  * implements {@link ChannelInboundHandler} itself, every method of it, and so does every handler of a
  * connection; {@code AnnotationProxiesIT} fails if a proxy class is made again.
  *

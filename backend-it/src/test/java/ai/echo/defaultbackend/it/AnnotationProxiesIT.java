@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Starting and serving traffic reads no annotation through reflection. The JDK answers such a read with a
  * proxy class per annotation type, generated at run time, which an AOT cache cannot hold: with Netty's
  * {@code ServerBootstrap} and handler adapters, four of them cost 17 ms of the first {@code /healthz} and
- * 0.7 MiB of resident memory (bench/RESULTS.md). A handler that extends one of Netty's adapters again
+ * about 0.5 MiB of resident memory (bench/RESULTS.md). A handler that extends one of Netty's adapters again
  * brings them back, and this fails. The JVM logs every class it loads; a proxy's is named {@code $Proxy}
  * and comes from {@code java.lang.reflect.Proxy}.
  *
