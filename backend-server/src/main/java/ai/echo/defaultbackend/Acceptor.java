@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -20,13 +19,13 @@ import org.slf4j.LoggerFactory;
  * costs at start: its handlers extend Netty's adapters, whose {@code @Sharable} and {@code @Skip}
  * annotations Netty reads through reflection, and for each annotation type read the JDK generates a proxy
  * class at run time, which an AOT cache cannot hold. Without them the first {@code /healthz} comes 17 ms
- * sooner, and the server holds about 0.5 MiB less memory at rest (bench/RESULTS.md). Which is why this
- * implements {@link ChannelInboundHandler} itself, every method of it, and so does every handler of a
- * connection; {@code AnnotationProxiesIT} fails if a proxy class is made again.
+ * sooner, and the server holds about 0.5 MiB less memory at rest (bench/RESULTS.md). Which is why this and
+ * the connection's handlers pass events on through {@link InboundPassThrough} instead of Netty's adapter;
+ * {@code AnnotationProxiesIT} fails if a proxy class is made again.
  *
  * <p>One per listening channel; all methods run on its event loop.
  */
-final class Acceptor implements ChannelInboundHandler, ChannelFutureListener {
+final class Acceptor extends InboundPassThrough implements ChannelFutureListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(Acceptor.class);
     /** How long accepting stays off after it failed. */
@@ -50,11 +49,6 @@ final class Acceptor implements ChannelInboundHandler, ChannelFutureListener {
         ChannelConfig config = ctx.channel().config();
         // Made once, now: when accepting fails for want of file descriptors, loading a class may fail too.
         resume = () -> config.setAutoRead(true);
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        // Nothing held.
     }
 
     @Override
@@ -94,40 +88,5 @@ final class Acceptor implements ChannelInboundHandler, ChannelFutureListener {
 
     private static String reason(Throwable cause) {
         return cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
-    }
-
-    @Override
-    public void channelRegistered(ChannelHandlerContext ctx) {
-        ctx.fireChannelRegistered();
-    }
-
-    @Override
-    public void channelUnregistered(ChannelHandlerContext ctx) {
-        ctx.fireChannelUnregistered();
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        ctx.fireChannelActive();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        ctx.fireChannelReadComplete();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        ctx.fireChannelWritabilityChanged();
     }
 }

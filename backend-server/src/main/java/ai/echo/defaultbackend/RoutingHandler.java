@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
@@ -41,10 +40,10 @@ import org.slf4j.LoggerFactory;
  * next one. A request that waits for {@code 100 Continue} gets its final answer at once instead, and the
  * connection is then closed rather than left holding a body nobody will read.
  *
- * <p>One instance per connection; all methods run on its event loop. It implements every method of
- * {@link ChannelInboundHandler} rather than extend Netty's adapter, for the reason given in {@link Acceptor}.
+ * <p>One instance per connection; all methods run on its event loop. It extends {@link InboundPassThrough}
+ * rather than Netty's adapter, for the reason given there.
  */
-final class RoutingHandler implements ChannelInboundHandler, ChannelFutureListener {
+final class RoutingHandler extends InboundPassThrough implements ChannelFutureListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoutingHandler.class);
     private static final String HEALTHZ = "/healthz";
@@ -129,16 +128,6 @@ final class RoutingHandler implements ChannelInboundHandler, ChannelFutureListen
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         guard.attach(ctx);
-    }
-
-    @Override
-    public void channelRegistered(ChannelHandlerContext ctx) {
-        ctx.fireChannelRegistered();
-    }
-
-    @Override
-    public void channelUnregistered(ChannelHandlerContext ctx) {
-        ctx.fireChannelUnregistered();
     }
 
     @Override

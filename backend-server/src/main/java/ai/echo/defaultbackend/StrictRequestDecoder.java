@@ -184,7 +184,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     // What follows passes events on as Netty's adapter does, declared here so that Netty does not read the
-    // adapter's @Skip annotations to learn that the decoder passes them on (see Acceptor for the cost).
+    // adapter's @Skip annotations to learn that the decoder passes them on: InboundPassThrough's methods,
+    // which this class cannot inherit, since it extends Netty's decoder (see there for the cost).
 
     /** Not sharable: one decoder per connection. Said here so that Netty need not read the annotations. */
     @Override
