@@ -167,6 +167,15 @@ def java_major(java):
     return int(match.group(1)) if match else 0
 
 
+def tail(path, lines=10):
+    """The last lines of a log file, or nothing when it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
 class Server:
     """A server under test, started pinned to the server core, as a child of this process."""
 
@@ -205,11 +214,7 @@ class Server:
         raise BenchError(f"{self.name} did not answer /healthz within {timeout} s")
 
     def tail_log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-10:])
-        except OSError:
-            return ""
+        return tail(self.log_path)
 
     def pids(self):
         return [self.process.pid] + children(self.process.pid)
@@ -734,14 +739,12 @@ class Bench:
 
     def train_once(self, name, java, flags, archive, jar=None):
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
-        path = os.path.join(self.tmp, f"{slug}.{'aot' if archive == 'aot' else 'jsa'}")
-        if archive == "aot" and os.path.exists(AOT_TRAINING):
-            return self.train_as_image(slug, java, flags, path, jar)
-        # As the image's build: no method profiles recorded, since none are replayed (docker/Dockerfile).
-        record = (["-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTRecordTraining", f"-XX:AOTCacheOutput={path}"]
-                  if archive == "aot" else [f"-XX:ArchiveClassesAtExit={path}"])
-        server = self.started(self.backend(f"{name} training", java=java, flags=flags, extra_jvm=record, jar=jar))
-        # Exercise the paths a real pod takes, so that their classes are in the archive.
+        if archive == "aot":
+            return self.train_as_image(slug, java, flags, os.path.join(self.tmp, f"{slug}.aot"), jar)
+        # AppCDS, for JDK 17: an archive of the classes a short run of the paths a real pod takes loaded.
+        path = os.path.join(self.tmp, f"{slug}.jsa")
+        server = self.started(self.backend(f"{name} training", java=java, flags=flags,
+                                           extra_jvm=[f"-XX:ArchiveClassesAtExit={path}"], jar=jar))
         for target, headers in (("/", {}), ("/healthz", {}), ("/", {"X-Code": "503", "Accept": "application/json"}),
                                 ("/x?y=1", {"Connection": "close"})):
             http_get(server.port, target, headers)
@@ -750,11 +753,8 @@ class Bench:
         if not os.path.exists(path):
             raise BenchError(f"the training run wrote no archive at {path}; see {server.log_path}:\n"
                              f"{server.tail_log()}")
-        if archive == "appcds":
-            # Fail rather than silently measure without the archive.
-            return [f"-XX:SharedArchiveFile={path}", "-Xshare:on"]
-        # As the image's ENTRYPOINT: the training profiles are not replayed at start (docker/Dockerfile).
-        return [f"-XX:AOTCache={path}", "-XX:AOTMode=on", "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining"]
+        # Fail rather than silently measure without the archive.
+        return [f"-XX:SharedArchiveFile={path}", "-Xshare:on"]
 
     def train_as_image(self, slug, java, flags, path, jar=None):
         """The AOT cache made as the image's build makes it: its training program (docker/aot/AotTraining.java,
@@ -764,16 +764,14 @@ class Bench:
         server = ([java] + list(flags) + IMAGE_AOT_FLAGS + ["-XX:-AOTRecordTraining", f"-XX:AOTCacheOutput={path}"]
                   + self.library_path(jar) + ["-jar", jar])
         log_path = os.path.join(self.tmp, f"{slug}_training.log")
-        with open(log_path, "wb") as log:
+        with open(log_path, "wb") as out:
             try:
-                result = subprocess.run([java, AOT_TRAINING, path] + server, stdout=log, stderr=subprocess.STDOUT,
+                result = subprocess.run([java, AOT_TRAINING, path] + server, stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, timeout=300)
             except subprocess.TimeoutExpired:
                 raise BenchError(f"the AOT training run took over 300 s; see {log_path}")
         if result.returncode != 0 or not os.path.exists(path):
-            with open(log_path, errors="replace") as f:
-                tail = "".join(f.readlines()[-10:])
-            raise BenchError(f"the AOT training run exited {result.returncode}; see {log_path}:\n{tail}")
+            raise BenchError(f"the AOT training run exited {result.returncode}; see {log_path}:\n{tail(log_path)}")
         return [f"-XX:AOTCache={path}", "-XX:AOTMode=on"] + IMAGE_AOT_FLAGS + ["-XX:-AOTReplayTraining"]
 
 
