@@ -115,9 +115,13 @@ final class ConnectionGuard implements Runnable {
         }
     }
 
-    /** A request has been read to its end and answered; the connection waits for the next one. */
-    void requestComplete() {
-        enter(Phase.IDLE, ticker.nanoTime());
+    /**
+     * A request has been read to its end and answered; the connection waits for the next one.
+     *
+     * @param now the time of the answer on the event loop's ticker, read by the caller for it
+     */
+    void requestComplete(long now) {
+        enter(Phase.IDLE, now);
     }
 
     /**

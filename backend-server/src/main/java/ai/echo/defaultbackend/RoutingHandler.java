@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Ticker;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -87,6 +88,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private final ServerState state;
     private final ConnectionGuard guard;
     private final Features features;
+    /** The event loop's clock, read once when a request's head arrives and once when it is answered. */
+    private Ticker ticker;
 
     /** The answer to the request being read, sent when its last content arrives; null between requests. */
     private Responses.Kind pending;
@@ -127,6 +130,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        ticker = ctx.executor().ticker();
         guard.attach(ctx);
     }
 
@@ -217,7 +221,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             }
         }
         if (features.metrics() != null || features.accessLog() != null) {
-            pendingStart = System.nanoTime();
+            pendingStart = ticker.nanoTime();
             pendingMethod = Metrics.methodIndex(request.method());
         }
         // The ceiling is checked before anything is captured, so a flood past it costs a draw and a CAS.
@@ -245,6 +249,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
 
     /** @param requestRead whether the request has been read to its end (no body is still on its way) */
     private void answer(ChannelHandlerContext ctx, boolean requestRead) {
+        // The one clock read of the answer: the Date, the metrics' duration and the idle timeout's start.
+        long now = ticker.nanoTime();
         Responses.Connection connection;
         if (pendingKeepAlive && state.isDraining()) {
             pendingKeepAlive = false;
@@ -258,26 +264,26 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         int status;
         switch (pendingRoute) {
             case ERROR_PAGE -> {
-                response = errorPage(ctx, connection);
+                response = errorPage(ctx, now, connection);
                 status = pendingCode;
             }
             case METRICS -> {
-                response = scrape(ctx, connection);
+                response = scrape(ctx, now, connection);
                 status = 200;
             }
             default -> {
-                response = responses.get(ctx.alloc(), pending, pendingHttp10, connection, pendingHead);
+                response = responses.get(ctx.alloc(), ticker, now, pending, pendingHttp10, connection, pendingHead);
                 status = pending.status;
             }
         }
         if (features.metrics() != null || pendingLog != null) {
-            record(status, response.readableBytes());
+            record(now, status, response.readableBytes());
         }
         pending = null;
         pendingValues = null;
         pendingDebugHeaders = null;
         if (pendingKeepAlive) {
-            guard.requestComplete();
+            guard.requestComplete(now);
             ctx.write(response, ctx.voidPromise());
             needsFlush = true;
         } else {
@@ -338,20 +344,20 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         return Escape.sanitize(headers.get(name), Escape.MAX_VALUE_CHARS);
     }
 
-    private ByteBuf errorPage(ChannelHandlerContext ctx, Responses.Connection connection) {
+    private ByteBuf errorPage(ChannelHandlerContext ctx, long now, Responses.Connection connection) {
         PageTemplate template = features.errorPages().current().find(pendingCode, pendingVariant.format);
         CharSequence extraHeaders = pendingDebugHeaders == null ? "" : pendingDebugHeaders;
         byte[] fixed = template.fixed();
         if (fixed != null) {
-            return responses.build(ctx.alloc(), pendingCode, StatusText.reason(pendingCode), pendingHttp10,
-                    connection, pendingHead, pendingVariant.contentType, extraHeaders, fixed);
+            return responses.build(ctx.alloc(), ticker, now, pendingCode, StatusText.reason(pendingCode),
+                    pendingHttp10, connection, pendingHead, pendingVariant.contentType, extraHeaders, fixed);
         }
         // Rendered into this event loop's one builder and encoded from it into the response.
         StringBuilder page = PAGE.get();
         page.setLength(0);
         template.renderTo(pendingValues, page);
-        ByteBuf response = responses.build(ctx.alloc(), pendingCode, StatusText.reason(pendingCode), pendingHttp10,
-                connection, pendingHead, pendingVariant.contentType, extraHeaders, page);
+        ByteBuf response = responses.build(ctx.alloc(), ticker, now, pendingCode, StatusText.reason(pendingCode),
+                pendingHttp10, connection, pendingHead, pendingVariant.contentType, extraHeaders, page);
         if (page.capacity() > PAGE_KEPT_CHARS) {
             PAGE.remove(); // a custom page of up to 1 MiB is allowed; its builder is not kept
         }
@@ -359,22 +365,23 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     }
 
     /** Encodes a scrape here, on the service port's own event loop: a few milliseconds, never on traffic. */
-    private ByteBuf scrape(ChannelHandlerContext ctx, Responses.Connection connection) {
+    private ByteBuf scrape(ChannelHandlerContext ctx, long now, Responses.Connection connection) {
         MetricsEndpoint.Scrape scrape;
         try {
             scrape = features.metricsEndpoint().scrape(pendingValues[0], pendingValues[1]);
         } catch (RuntimeException e) {
             LOG.warn("metrics scrape failed: {}", Flags.quote(String.valueOf(e)));
-            return responses.build(ctx.alloc(), 500, "Internal Server Error", pendingHttp10, connection, pendingHead,
-                    "text/plain; charset=utf-8", "", "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
+            return responses.build(ctx.alloc(), ticker, now, 500, "Internal Server Error", pendingHttp10, connection,
+                    pendingHead, "text/plain; charset=utf-8", "",
+                    "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
         }
-        return responses.build(ctx.alloc(), 200, "OK", pendingHttp10, connection, pendingHead, scrape.contentType(),
-                scrape.gzip() ? "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n"
+        return responses.build(ctx.alloc(), ticker, now, 200, "OK", pendingHttp10, connection, pendingHead,
+                scrape.contentType(), scrape.gzip() ? "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n"
                         : "Vary: Accept, Accept-Encoding\r\n", scrape.body());
     }
 
-    private void record(int status, int bytes) {
-        long nanos = System.nanoTime() - pendingStart;
+    private void record(long now, int status, int bytes) {
+        long nanos = now - pendingStart;
         Metrics metrics = features.metrics();
         if (metrics != null) {
             metrics.request(features.port(), status, pendingMethod);
@@ -410,7 +417,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         }
         state.badRequest();
         pending = null;
-        closeAfter(ctx, responses.get(ctx.alloc(), kind, false, Responses.Connection.CLOSE, false), true);
+        closeAfter(ctx, responses.get(ctx.alloc(), ticker, ticker.nanoTime(), kind, false, Responses.Connection.CLOSE,
+                false), true);
     }
 
     /**
