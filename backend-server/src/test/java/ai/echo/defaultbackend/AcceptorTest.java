@@ -13,7 +13,6 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,14 +34,6 @@ class AcceptorTest {
         loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-            Thread.sleep(1);
-        }
-    }
-
     private static List<String> handlers(Channel channel) throws Exception {
         return channel.eventLoop().submit(() -> channel.pipeline().names()).get(10, TimeUnit.SECONDS);
     }
@@ -51,14 +42,14 @@ class AcceptorTest {
     void anAcceptedConnectionIsRegisteredWithTheEventLoopsAndGetsItsPipeline() throws Exception {
         NioSocketChannel accepted = new NioSocketChannel();
         listener.writeInbound(accepted);
-        await("registered", accepted::isRegistered);
+        Await.until("registered", accepted::isRegistered);
         assertThat(accepted.eventLoop().parent()).isSameAs(loops);
         assertThat(handlers(accepted)).hasSize(3) // and Netty's tail
                 .element(0).asString().startsWith("StrictRequestDecoder");
         assertThat(handlers(accepted).get(1)).startsWith("RoutingHandler");
         assertThat(initializer.openConnections()).isEqualTo(1);
         accepted.close().syncUninterruptibly();
-        await("counted as closed", () -> initializer.openConnections() == 0);
+        Await.until("counted as closed", () -> initializer.openConnections() == 0);
         Object passedOn = listener.readInbound();
         assertThat(passedOn).as("nothing passed on").isNull();
     }
@@ -68,7 +59,7 @@ class AcceptorTest {
         // An embedded channel cannot be registered with a NIO event loop: its registration fails.
         EmbeddedChannel accepted = new EmbeddedChannel(false, false);
         listener.writeInbound(accepted);
-        await("closed", () -> !accepted.isOpen());
+        Await.until("closed", () -> !accepted.isOpen());
         assertThat(accepted.isRegistered()).isFalse();
         assertThat(initializer.openConnections()).as("never set up, so never counted").isZero();
     }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -24,8 +23,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class AccessLogTest {
-
-    private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -46,16 +43,6 @@ class AccessLogTest {
     private List<String> lines() {
         synchronized (out) {
             return bytes.toString(StandardCharsets.UTF_8).lines().toList();
-        }
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + DEADLINE + ": " + what);
-            }
-            Thread.sleep(5);
         }
     }
 
@@ -159,7 +146,7 @@ class AccessLogTest {
         for (int i = 0; i < 25; i++) {
             log.submit(entry(400 + i));
         }
-        await("25 lines written", () -> lines().size() == 25);
+        Await.until("25 lines written", () -> lines().size() == 25);
         assertThat(log.written()).isEqualTo(25);
         assertThat(lines().get(24)).contains("\"status\":424,");
     }
@@ -186,7 +173,7 @@ class AccessLogTest {
         }, true, StandardCharsets.UTF_8);
         log = new AccessLog(1.0, 1000, 4, slow, clock::get);
         log.submit(entry(500));
-        assertThat(stuck.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue(); // the writer is blocked
+        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue(); // the writer is blocked
         long start = System.nanoTime();
         for (int i = 0; i < 1000; i++) {
             log.submit(entry(404));
@@ -194,7 +181,7 @@ class AccessLogTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(log.droppedQueueFull()).isEqualTo(1000 - 4);
         release.countDown();
-        await("the queued lines written", () -> log.written() == 1 + 4);
+        Await.until("the queued lines written", () -> log.written() == 1 + 4);
     }
 
     @Test
@@ -209,7 +196,7 @@ class AccessLogTest {
         send(channel, "DELETE /a/b?c=\"d\" HTTP/1.1\r\nHost: x\r\nUser-Agent: bot\u00ff\"\r\n"
                 + "X-Request-ID: r-1\r\nX-Code: 503\r\n\r\n");
         Wire.received(channel);
-        await("one line", () -> lines().size() == 1);
+        Await.until("one line", () -> lines().size() == 1);
         assertThat(lines().get(0)).matches("\\{\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\","
                 + "\"remote\":\"embedded\",\"method\":\"DELETE\",\"path\":\"/a/b\\?c=\\\\\"d\\\\\"\",\"status\":404,"
                 + "\"bytes\":145,\"duration_ms\":\\d+\\.\\d{3},\"user_agent\":\"bot\\\\u00ff\\\\\"\","

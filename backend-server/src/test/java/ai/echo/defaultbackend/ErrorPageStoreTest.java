@@ -6,9 +6,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ErrorPageStoreTest {
 
     private static final Duration NO_FALLBACK = Duration.ofMinutes(10);
-    private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     @TempDir
     Path dir;
@@ -39,16 +39,6 @@ class ErrorPageStoreTest {
         Arrays.fill(values, "");
         values[PageTemplate.Placeholder.CODE.ordinal()] = Integer.toString(code);
         return PageTemplateTest.page(store.current().find(code, format), values);
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + DEADLINE + ": " + what);
-            }
-            Thread.sleep(10);
-        }
     }
 
     /** Lays out a ConfigMap volume: a timestamped data directory, {@code ..data} and one symlink per key. */
@@ -75,7 +65,7 @@ class ErrorPageStoreTest {
 
         swapData(configMapVersion("..v2", "503.html", "version two"));
 
-        await("the new version served", () -> page(store, 503, PageFormat.HTML).equals("version two"));
+        Await.until("the new version served", () -> page(store, 503, PageFormat.HTML).equals("version two"));
         assertThat(store.reloads()).isGreaterThanOrEqualTo(2);
     }
 
@@ -85,13 +75,13 @@ class ErrorPageStoreTest {
         assertThat(page(store, 404, PageFormat.JSON)).startsWith("{\"code\":404");
 
         Files.writeString(dir.resolve("4xx.json"), "{\"added\":{{code}}}");
-        await("the added file served", () -> page(store, 404, PageFormat.JSON).equals("{\"added\":404}"));
+        Await.until("the added file served", () -> page(store, 404, PageFormat.JSON).equals("{\"added\":404}"));
 
         Files.writeString(dir.resolve("4xx.json"), "{\"changed\":{{code}}}");
-        await("the changed file served", () -> page(store, 404, PageFormat.JSON).equals("{\"changed\":404}"));
+        Await.until("the changed file served", () -> page(store, 404, PageFormat.JSON).equals("{\"changed\":404}"));
 
         Files.delete(dir.resolve("4xx.json"));
-        await("the built-in page back", () -> page(store, 404, PageFormat.JSON).startsWith("{\"code\":404"));
+        Await.until("the built-in page back", () -> page(store, 404, PageFormat.JSON).startsWith("{\"code\":404"));
     }
 
     @Test
@@ -101,12 +91,12 @@ class ErrorPageStoreTest {
         long reloads = store.reloads();
 
         Files.write(dir.resolve("500.txt"), new byte[] {(byte) 0xc3, (byte) 0x28});
-        await("a reload that found the broken file", () -> store.reloadProblems() >= 1);
+        Await.until("a reload that found the broken file", () -> store.reloadProblems() >= 1);
         assertThat(store.reloads()).isGreaterThan(reloads);
         assertThat(page(store, 500, PageFormat.TEXT)).isEqualTo("good");
 
         Files.writeString(dir.resolve("500.txt"), "fixed");
-        await("the fixed file served", () -> page(store, 500, PageFormat.TEXT).equals("fixed"));
+        Await.until("the fixed file served", () -> page(store, 500, PageFormat.TEXT).equals("fixed"));
     }
 
     @Test
@@ -118,6 +108,46 @@ class ErrorPageStoreTest {
         Path staging = Files.createDirectory(dir.resolve("staging"));
         Files.writeString(staging.resolve("503.txt"), "now there");
         Files.move(staging, missing, StandardCopyOption.ATOMIC_MOVE);
-        await("the directory picked up", () -> page(store, 503, PageFormat.TEXT).equals("now there"));
+        Await.until("the directory picked up", () -> page(store, 503, PageFormat.TEXT).equals("now there"));
+    }
+
+    /**
+     * Deleting the directory cancels its watch; once the fallback check has found it again, the watch is
+     * registered anew. A change the fingerprint cannot see (the same name, size and modification time, set
+     * back to what it was) then still causes a reread: only a change event can have caused it.
+     */
+    @Test
+    void watchesTheDirectoryAgainOnceItIsDeletedAndRecreated() throws Exception {
+        Path pages = Files.createDirectory(dir.resolve("pages"));
+        Files.writeString(pages.resolve("503.txt"), "first");
+        store = new ErrorPageStore(pages, Duration.ofMillis(100)).start();
+        assertThat(page(store, 503, PageFormat.TEXT)).isEqualTo("first");
+
+        Files.delete(pages.resolve("503.txt"));
+        Files.delete(pages);
+        Await.until("the built-in page back", () -> page(store, 503, PageFormat.TEXT).equals("503 \n"));
+
+        Path staging = Files.createDirectory(dir.resolve("staging"));
+        Files.writeString(staging.resolve("503.txt"), "second");
+        Files.move(staging, pages, StandardCopyOption.ATOMIC_MOVE);
+        Await.until("the recreated directory read", () -> page(store, 503, PageFormat.TEXT).equals("second"));
+
+        Path file = pages.resolve("503.txt");
+        FileTime modified = Files.getLastModifiedTime(file);
+        long reloads = store.reloads();
+        // Touched until the new watch reports it: it is registered just after the reread above, not before.
+        // The touches are further apart than the store's 50 ms settling, which waits for a quiet moment.
+        long deadline = System.nanoTime() + Await.DEADLINE.toNanos();
+        while (store.reloads() == reloads) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within " + Await.DEADLINE + ": a reread on the new watch's event");
+            }
+            Files.setLastModifiedTime(file, modified);
+            long touched = System.nanoTime();
+            while (store.reloads() == reloads && System.nanoTime() - touched < TimeUnit.MILLISECONDS.toNanos(250)) {
+                Thread.sleep(10);
+            }
+        }
+        assertThat(page(store, 503, PageFormat.TEXT)).isEqualTo("second");
     }
 }

@@ -8,10 +8,13 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +23,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -219,6 +224,104 @@ class MetricsTest {
             assertThat(value(scrape, "defaultbackend_error_pages_load_errors_total")).isEqualTo(2);
             assertThat(value(scrape, "defaultbackend_error_pages_reloads_total")).isEqualTo(1);
         }
+    }
+
+    /**
+     * The error-page series follow the directory as the store rereads it. Each change is one rename into the
+     * directory, so one change event and one reread: the counts are exact.
+     */
+    @Test
+    void errorPageSeriesFollowTheDirectory(@TempDir Path pages, @TempDir Path staging) throws Exception {
+        Files.writeString(pages.resolve("503.html"), "<p>down</p>");
+        Files.writeString(pages.resolve("404.json"), "{\"code\": {{code}}}");
+        Files.writeString(pages.resolve("4xx.txt"), "client error");
+        try (ErrorPageStore own = new ErrorPageStore(pages, Duration.ofMinutes(10)).start()) {
+            Metrics counted = new Metrics(new Metrics.Sources(() -> 0, () -> 0, state::badRequests, state::timeouts,
+                    state::refusedConnections, null, own));
+            MetricsEndpoint endpoint = new MetricsEndpoint(counted);
+            Supplier<String> scrape =
+                    () -> new String(endpoint.scrape(null, null).body(), StandardCharsets.UTF_8);
+            String files = "defaultbackend_error_pages_files";
+            String errors = "defaultbackend_error_pages_load_errors_total";
+            String reloads = "defaultbackend_error_pages_reloads_total";
+
+            String atStart = scrape.get();
+            assertThat(value(atStart, files)).isEqualTo(3);
+            assertThat(value(atStart, errors)).isZero();
+            assertThat(value(atStart, reloads)).isEqualTo(1);
+
+            // A file that cannot be loaded: counted as an error, not as a file in use.
+            Files.write(staging.resolve("500.txt"), new byte[] {(byte) 0xc3, (byte) 0x28}); // not UTF-8
+            Files.move(staging.resolve("500.txt"), pages.resolve("500.txt"), StandardCopyOption.ATOMIC_MOVE);
+            Await.until("the broken file read", () -> value(scrape.get(), reloads) == 2);
+            String broken = scrape.get();
+            assertThat(value(broken, files)).isEqualTo(3);
+            assertThat(value(broken, errors)).isEqualTo(1);
+
+            // Fixed: one more file in use; the error count is a total and stays.
+            Files.writeString(staging.resolve("500.txt"), "fixed");
+            Files.move(staging.resolve("500.txt"), pages.resolve("500.txt"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            Await.until("the fixed file read", () -> value(scrape.get(), reloads) == 3);
+            String fixed = scrape.get();
+            assertThat(value(fixed, files)).isEqualTo(4);
+            assertThat(value(fixed, errors)).isEqualTo(1);
+
+            // Files removed: the gauge goes down (one reread or two, as the events fall).
+            Files.delete(pages.resolve("503.html"));
+            Files.delete(pages.resolve("4xx.txt"));
+            Await.until("the removals read", () -> value(scrape.get(), files) == 2);
+            String removed = scrape.get();
+            assertThat(value(removed, reloads)).isGreaterThanOrEqualTo(4).isEqualTo(own.reloads());
+            assertThat(value(removed, errors)).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A scrape that throws (here a source the registry reads at scrape time) answers 500 with a short body
+     * and logs one line naming the exception; the connection stays usable and the next scrape works.
+     */
+    @Test
+    void aScrapeThatThrowsAnswers500AndLogsOneLine() {
+        AtomicBoolean failing = new AtomicBoolean(true);
+        Metrics broken = new Metrics(new Metrics.Sources(() -> {
+            if (failing.get()) {
+                throw new IllegalStateException("no connection count");
+            }
+            return 0;
+        }, () -> 0, state::badRequests, state::timeouts, state::refusedConnections, null, null));
+        BackendInitializer brokenService = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state,
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE,
+                new Features(Metrics.Port.SERVICE, broken, new MetricsEndpoint(broken), null, Variant.TEXT_HTML,
+                        false, null));
+        EmbeddedChannel channel = open(brokenService);
+
+        List<String> printed = printedBy(() -> send(channel, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+        assertThat(received(channel)).isEqualTo("HTTP/1.1 500 Internal Server Error\r\nDate: <date>\r\n"
+                + "Content-Length: 21\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nmetrics scrape failed");
+        assertThat(printed.stream().filter(line -> line.contains("metrics scrape failed")))
+                .singleElement().asString()
+                .contains("java.lang.IllegalStateException: no connection count");
+        assertThat(channel.isOpen()).isTrue();
+
+        failing.set(false);
+        send(channel, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(channel)).startsWith("HTTP/1.1 200 OK\r\n")
+                .contains("\ndefaultbackend_open_connections{port=\"traffic\"} 0.0\n");
+    }
+
+    /** What the action printed on standard output, where the server logs (slf4j-simple reads System.out). */
+    private static List<String> printedBy(Runnable action) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setOut(original);
+        }
+        return bytes.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
     }
 
     @Test
