@@ -268,8 +268,12 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
                 status = pendingCode;
             }
             case METRICS -> {
-                response = scrape(ctx, now, connection);
-                status = 200;
+                MetricsEndpoint.Scrape scrape = scrape();
+                status = scrape != null ? 200 : 500;
+                response = scrape != null ? scrapeResponse(ctx, now, connection, scrape)
+                        : responses.build(ctx.alloc(), ticker, now, 500, "Internal Server Error", pendingHttp10,
+                                connection, pendingHead, "text/plain; charset=utf-8", "",
+                                "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
             }
             default -> {
                 response = responses.get(ctx.alloc(), ticker, now, pending, pendingHttp10, connection, pendingHead);
@@ -364,17 +368,22 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         return response;
     }
 
-    /** Encodes a scrape here, on the service port's own event loop: a few milliseconds, never on traffic. */
-    private ByteBuf scrape(ChannelHandlerContext ctx, long now, Responses.Connection connection) {
-        MetricsEndpoint.Scrape scrape;
+    /**
+     * Encodes a scrape here, on the service port's own event loop: a few milliseconds, never on traffic.
+     *
+     * @return the scrape, or null when it failed (logged here, answered and counted as a 500)
+     */
+    private MetricsEndpoint.Scrape scrape() {
         try {
-            scrape = features.metricsEndpoint().scrape(pendingValues[0], pendingValues[1]);
+            return features.metricsEndpoint().scrape(pendingValues[0], pendingValues[1]);
         } catch (RuntimeException e) {
             LOG.warn("metrics scrape failed: {}", Flags.quote(String.valueOf(e)));
-            return responses.build(ctx.alloc(), ticker, now, 500, "Internal Server Error", pendingHttp10, connection,
-                    pendingHead, "text/plain; charset=utf-8", "",
-                    "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
+            return null;
         }
+    }
+
+    private ByteBuf scrapeResponse(ChannelHandlerContext ctx, long now, Responses.Connection connection,
+                                   MetricsEndpoint.Scrape scrape) {
         return responses.build(ctx.alloc(), ticker, now, 200, "OK", pendingHttp10, connection, pendingHead,
                 scrape.contentType(), scrape.gzip() ? "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n"
                         : "Vary: Accept, Accept-Encoding\r\n", scrape.body());

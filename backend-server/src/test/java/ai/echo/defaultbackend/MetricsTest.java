@@ -91,8 +91,12 @@ class MetricsTest {
     }
 
     private static String traffic(String codeClass, String method) {
+        return requests(codeClass, method, "traffic");
+    }
+
+    private static String requests(String codeClass, String method, String port) {
         return "defaultbackend_http_requests_total{code_class=\"" + codeClass + "\",method=\"" + method
-                + "\",port=\"traffic\"}";
+                + "\",port=\"" + port + "\"}";
     }
 
     private static void repeat(EmbeddedChannel channel, int times, String request) {
@@ -307,8 +311,13 @@ class MetricsTest {
 
         failing.set(false);
         send(channel, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertThat(received(channel)).startsWith("HTTP/1.1 200 OK\r\n")
+        String next = received(channel);
+        assertThat(next).startsWith("HTTP/1.1 200 OK\r\n")
                 .contains("\ndefaultbackend_open_connections{port=\"traffic\"} 0.0\n");
+        // The failed scrape was counted as what it answered: a 5xx, not a 2xx.
+        String body = next.substring(next.indexOf("\r\n\r\n") + 4);
+        assertThat(value(body, requests("5xx", "GET", "service"))).isEqualTo(1);
+        assertThat(body).doesNotContain(requests("2xx", "GET", "service"));
     }
 
     /** What the action printed on standard output, where the server logs (slf4j-simple reads System.out). */
