@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
 final class ErrorPageStore implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorPageStore.class);
+    /** A change is read once the directory has been quiet this long... */
+    private static final long QUIET_MILLIS = 50;
+    /** ...or this long after it began, if the directory never goes quiet. */
+    private static final long MAX_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Path directory;
     private final Duration checkInterval;
@@ -120,9 +124,18 @@ final class ErrorPageStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for the directory to be quiet for {@link #QUIET_MILLIS}, so that a change made of several steps
+     * is read once, but no longer than {@link #MAX_SETTLE_NANOS}: a directory something keeps writing to
+     * (more often than the quiet time) is still read about once a second.
+     */
     private void settle() throws InterruptedException {
+        long deadline = System.nanoTime() + MAX_SETTLE_NANOS;
         WatchKey more;
-        while ((more = watchService.poll(50, TimeUnit.MILLISECONDS)) != null) {
+        long left;
+        while ((left = deadline - System.nanoTime()) > 0
+                && (more = watchService.poll(Math.min(QUIET_MILLIS, TimeUnit.NANOSECONDS.toMillis(left) + 1),
+                        TimeUnit.MILLISECONDS)) != null) {
             more.pollEvents();
             if (!more.reset()) {
                 watchKey = null;

@@ -10,6 +10,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,5 +150,42 @@ class ErrorPageStoreTest {
             }
         }
         assertThat(page(store, 503, PageFormat.TEXT)).isEqualTo("second");
+    }
+
+    /**
+     * A directory something keeps writing to, more often than the store's quiet time, is still read: the
+     * store does not wait for a quiet moment that never comes. The writes here come every 10 ms; the change
+     * to a page among them must be served well within the deadline (about a second after it began).
+     */
+    @Test
+    void aDirectoryThatNeverGoesQuietIsStillRead() throws Exception {
+        Path pages = Files.createDirectory(dir.resolve("pages"));
+        Files.writeString(pages.resolve("503.txt"), "first");
+        store = new ErrorPageStore(pages, NO_FALLBACK).start();
+        assertThat(page(store, 503, PageFormat.TEXT)).isEqualTo("first");
+
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            int i = 0;
+            while (writing.get()) {
+                try {
+                    Files.writeString(pages.resolve("notes.log"), Integer.toString(i++));
+                    Thread.sleep(10);
+                } catch (IOException | InterruptedException e) {
+                    return;
+                }
+            }
+        }, "busy-writer");
+        writer.start();
+        try {
+            Await.until("the first write seen", () -> Files.exists(pages.resolve("notes.log")));
+            Files.writeString(pages.resolve("503.txt"), "second");
+            Await.until("the page changed while the directory stays busy",
+                    () -> page(store, 503, PageFormat.TEXT).equals("second"));
+            assertThat(writer.isAlive()).as("still writing when the change was read").isTrue();
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
     }
 }
