@@ -1,14 +1,19 @@
 package ai.echo.defaultbackend;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 
 /**
  * Go's {@code time.ParseDuration} syntax, so that {@code --timeout=5s} means what it meant for 1.5:
  * a sequence of decimal numbers, each with an optional fraction and a unit ({@code ns}, {@code us},
  * {@code µs}, {@code ms}, {@code s}, {@code m}, {@code h}), such as {@code 500ms}, {@code 1m30s},
- * {@code 1.5h}. A bare {@code 0} is allowed; negative durations are not, since every duration here is
- * a timeout.
+ * {@code 1.5h}, after an optional sign. A bare {@code 0} is allowed; negative durations are not, since every
+ * duration here is a timeout (Go reads them, and its server takes a negative timeout as none).
+ *
+ * <p>As in Go, each number is multiplied by its unit and its fraction of a nanosecond dropped before the
+ * parts are added ({@code 0.5ns0.5ns} is zero), and the sum must fit in a signed 64-bit count of
+ * nanoseconds: nothing larger wraps round into a short timeout.
  */
 final class GoDuration {
 
@@ -16,14 +21,15 @@ final class GoDuration {
     }
 
     static Duration parse(String text) {
-        if (text.isEmpty()) {
+        boolean negative = text.startsWith("-");
+        int i = negative || text.startsWith("+") ? 1 : 0;
+        if (i == text.length()) {
             throw new IllegalArgumentException("empty duration");
         }
-        if (text.equals("0")) {
+        if (text.length() - i == 1 && text.charAt(i) == '0') {
             return Duration.ZERO;
         }
         BigDecimal nanos = BigDecimal.ZERO;
-        int i = 0;
         while (i < text.length()) {
             int numberStart = i;
             while (i < text.length() && (Character.isDigit(text.charAt(i)) || text.charAt(i) == '.')) {
@@ -38,10 +44,14 @@ final class GoDuration {
                 i++;
             }
             long unitNanos = unitNanos(text.substring(unitStart, i));
-            nanos = nanos.add(new BigDecimal(number).multiply(BigDecimal.valueOf(unitNanos)));
+            nanos = nanos.add(new BigDecimal(number).multiply(BigDecimal.valueOf(unitNanos))
+                    .setScale(0, RoundingMode.DOWN));
         }
         if (nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
             throw new IllegalArgumentException("duration out of range");
+        }
+        if (negative && nanos.signum() > 0) {
+            throw new IllegalArgumentException("negative durations are not allowed (every duration here is a timeout)");
         }
         return Duration.ofNanos(nanos.longValue());
     }
