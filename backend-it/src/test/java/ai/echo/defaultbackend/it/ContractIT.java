@@ -11,8 +11,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,6 +124,31 @@ class ContractIT {
                 assertThat(connection.readResponse(false)).isEqualTo(NOT_FOUND);
             }
         }
+    }
+
+    /**
+     * The Date of each answer on a kept-alive connection follows the clock across seconds: never a second
+     * before the one its request was sent in, never after the one its answer arrived in. The server reads
+     * the wall clock only when a second may have ended, so a stale cache is what this would catch.
+     */
+    @Test
+    void theDateFollowsTheClockOnAKeptAliveConnection() {
+        Pattern date = Pattern.compile("\r\nDate: ([^\r]+)\r\n");
+        Set<String> seen = new HashSet<>();
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            long end = System.currentTimeMillis() + 2_300;
+            while (System.currentTimeMillis() < end) {
+                long sent = System.currentTimeMillis() / 1000;
+                String response = connection.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readRawResponse(false);
+                long received = System.currentTimeMillis() / 1000;
+                Matcher sentDate = date.matcher(response);
+                assertThat(sentDate.find()).as(response).isTrue();
+                List<String> now = LongStream.rangeClosed(sent, received).mapToObj(Expected::httpDate).toList();
+                assertThat(sentDate.group(1)).as("sent in second %d, answered by %d", sent, received).isIn(now);
+                seen.add(sentDate.group(1));
+            }
+        }
+        assertThat(seen).as("Dates over 2.3 s").hasSizeGreaterThanOrEqualTo(2);
     }
 
     @Test

@@ -80,6 +80,11 @@ public final class RawConnection implements AutoCloseable {
      * The Date value is checked to be now and replaced by {@code <date>}.
      */
     public String readResponse(boolean head) {
+        return normaliseDate(readRawResponse(head));
+    }
+
+    /** As {@link #readResponse}, with the Date left as it was sent. */
+    public String readRawResponse(boolean head) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             while (!endsWithBlankLine(bytes)) {
@@ -93,7 +98,7 @@ public final class RawConnection implements AutoCloseable {
             int bodyLength = length.find() && !head ? Integer.parseInt(length.group(1)) : 0;
             byte[] body = in.readNBytes(bodyLength);
             assertThat(body).hasSize(bodyLength);
-            return normaliseDate(text + new String(body, StandardCharsets.ISO_8859_1));
+            return text + new String(body, StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
