@@ -30,20 +30,17 @@ class ResponsesDateTest {
     private final MockTicker ticker = Ticker.newMockTicker();
 
     private String date(Ticker on) {
-        ByteBuf response = responses.get(ByteBufAllocator.DEFAULT, on, on.nanoTime(), Responses.Kind.NOT_FOUND,
-                false, Responses.Connection.DEFAULT, false);
-        try {
-            String text = response.toString(StandardCharsets.US_ASCII);
-            int start = text.indexOf("\r\nDate: ") + 8;
-            return text.substring(start, text.indexOf("\r\n", start));
-        } finally {
-            response.release();
-        }
+        return dateOf(responses.get(ByteBufAllocator.DEFAULT, on, on.nanoTime(), Responses.Kind.NOT_FOUND, false,
+                Responses.Connection.DEFAULT, false));
     }
 
     private String dateOfBuiltResponse() {
-        ByteBuf response = responses.build(ByteBufAllocator.DEFAULT, ticker, ticker.nanoTime(), 503,
-                "Service Unavailable", false, Responses.Connection.DEFAULT, false, "text/plain", "", "down");
+        return dateOf(responses.build(ByteBufAllocator.DEFAULT, ticker, ticker.nanoTime(), 503,
+                "Service Unavailable", false, Responses.Connection.DEFAULT, false, "text/plain", "", "down"));
+    }
+
+    /** The Date value of a response, which is released. */
+    private static String dateOf(ByteBuf response) {
         try {
             String text = response.toString(StandardCharsets.US_ASCII);
             int start = text.indexOf("\r\nDate: ") + 8;
