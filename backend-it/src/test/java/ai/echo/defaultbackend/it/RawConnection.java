@@ -157,6 +157,13 @@ public final class RawConnection implements AutoCloseable {
         }
     }
 
+    /** The Date value of a response read with {@link #readRawResponse}; fails the test if there is none. */
+    public static String date(String response) {
+        Matcher date = DATE.matcher(response);
+        assertThat(date.find()).as("a Date in%n%s", response).isTrue();
+        return date.group(1);
+    }
+
     static String normaliseDate(String response) {
         Matcher dates = DATE.matcher(response);
         StringBuilder normalised = new StringBuilder();
