@@ -102,6 +102,26 @@ class ErrorPagePipelineTest {
                 "text/html; charset=utf-8", "<p>503 Service Unavailable  // </p>"));
     }
 
+    /**
+     * A request's headers are gone before the next request's are read, whatever arrives between them: blank
+     * lines in a read of their own (which Netty consumes before any request line), or a head in pieces.
+     */
+    @Test
+    void aRequestsHeadersDoNotOutliveItAcrossBlankLinesOrAHeadInPieces() {
+        EmbeddedChannel connection = open();
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nX-Format: application/json\r\n\r\n");
+        assertThat(received(connection)).endsWith("\r\n\r\n{\"code\":503,\"uri\":\"\"}");
+        send(connection, "\r\n");
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(connection)).isEqualTo(NOT_FOUND_15);
+        send(connection, "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 504\r\nX-Format: application/json\r\n\r\n");
+        assertThat(received(connection)).endsWith("\r\n\r\n{\"code\":504,\"uri\":\"\"}");
+        send(connection, "GET / HTTP/1.1\r\nHo");
+        send(connection, "st: x\r\n\r\n");
+        assertThat(received(connection)).isEqualTo(NOT_FOUND_15);
+        assertThat(connection.isOpen()).isTrue();
+    }
+
     @ParameterizedTest(name = "[{index}] X-Format {0}, Accept {1} -> {2}")
     @CsvSource(delimiter = '|', nullValues = "NULL", textBlock = """
             application/json                 | NULL             | application/json; charset=utf-8
