@@ -467,6 +467,8 @@ class Bench:
             self.throughput(report)
         if "peak" in args.parts:
             self.keepalive_peak(report)
+        if "alloc" in args.parts:
+            self.allocation(report)
         if "idle" in args.parts:
             self.idle_connections(report)
         if "startup" in args.parts:
@@ -578,6 +580,47 @@ class Bench:
             finally:
                 if server:
                     self.stop(server)
+
+    def allocation(self, report):
+        """Bytes the server allocates per request, case by case, from the collector's own accounts.
+
+        A fresh process with the image's runtime, the collector's log (-Xlog:gc+heap) added and nothing
+        else: each case is warmed up, then run once, and the young generation's use before each collection
+        in the run, less its use after the one before, is what that run allocated. What is still in eden
+        at either end is not counted, at most one young generation (a few MiB) per run. Pipelining and the
+        custom-error path are here because a per-request allocation that creeps in shows here first: the
+        collections it brings cost little CPU each but stop every connection at once.
+        """
+        log_path = os.path.join(self.tmp, "alloc-gc.log")
+        server = None
+        try:
+            server = self.started(self.backend(
+                "allocation", extra_jvm=self.image_runtime("image") + [f"-Xlog:gc+heap=info:file={log_path}"]))
+            gc_log = YoungCollections(log_path)
+            for case in self.cases():
+                if self.args.cases and case["key"] not in self.args.cases:
+                    continue
+                why = self.check_probe(server, case)
+                if why:
+                    report.allocation.append((case["name"], None, 0, 0, why))
+                    continue
+                self.wrk(server, case, self.args.warmup)
+                gc_log.read()  # collections so far belong to the warm-up
+                result = self.wrk(server, case, self.args.duration)
+                allocated, collections = gc_log.read()
+                if collections == 0:
+                    report.allocation.append((case["name"], None, 0, result["requests"],
+                                              "no collection in the run (too short to tell)"))
+                else:
+                    report.allocation.append((case["name"], allocated / result["requests"], collections,
+                                              result["requests"], ""))
+                log(f"allocation {case['key']:8} {allocated / max(result['requests'], 1):6.0f} B/req, "
+                    f"{collections} young collections, {result['requests']} requests")
+        except (BenchError, OSError, subprocess.TimeoutExpired) as e:
+            self.fail(f"allocation: {e}")
+        finally:
+            if server:
+                self.stop(server)
 
     def idle_connections(self, report):
         count = self.args.idle_connections
@@ -775,6 +818,36 @@ class Bench:
         return [f"-XX:AOTCache={path}", "-XX:AOTMode=on"] + IMAGE_AOT_FLAGS + ["-XX:-AOTReplayTraining"]
 
 
+class YoungCollections:
+    """Reads a JVM's -Xlog:gc+heap file as it grows: each young collection's "DefNew: 1024K(1152K)->96K(1152K)"
+    (Serial; "PSYoungGen", "ParNew" likewise) gives the young generation's use before and after it."""
+
+    LINE = re.compile(r"GC\(\d+\) (?:DefNew|PSYoungGen|ParNew): (\d+)K\(\d+K\)->(\d+)K\(\d+K\)")
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+        self.after_kb = 0  # the young generation's use after the last collection read
+
+    def read(self):
+        """Bytes allocated in the young generation between the last collection read before and the last one
+        in the new lines, and how many collections those lines hold."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        # Only whole lines: the JVM may be writing the next one.
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        allocated_kb = 0
+        collections = 0
+        for match in self.LINE.finditer(data[:end].decode("utf-8", "replace")):
+            before, after = int(match.group(1)), int(match.group(2))
+            allocated_kb += max(0, before - self.after_kb)
+            self.after_kb = after
+            collections += 1
+        return allocated_kb * 1024, collections
+
+
 def hold_connections(port, count):
     """Opens `count` keep-alive connections, each answered once, and returns them with the time it took."""
     start = time.monotonic()
@@ -860,6 +933,7 @@ class Report:
         self.memory = {"backend": {}, "baseline": {}, "nginx": {}}
         self.idle = {}
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
+        self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
         self.skipped = {}
@@ -957,6 +1031,14 @@ class Report:
             for server, m in self.keepalive_peak.items():
                 out.append(f"| {server} | {mib(m['before'])} | {mib(m['peak'])} | {mib(m['hwm'])} | {mib(m['after'])} |")
             out.append("")
+        if self.allocation:
+            out.append(f"| allocation, fresh process, one {args.duration:g} s run per case after its warm-up "
+                       "(-Xlog:gc+heap) | bytes per request | young collections | requests |")
+            out.append("|---|---|---|---|")
+            for name, per_request, collections, requests, why in self.allocation:
+                figure = why if per_request is None else f"{per_request:.0f}"
+                out.append(f"| {name} | {figure} | {collections} | {requests} |")
+            out.append("")
         if self.idle:
             out.append(f"| {args.idle_connections} idle keep-alive connections | RSS before (MiB) | RSS with them, "
                        f"0.5 s after opening (MiB) | the same {args.idle_settle:g} s later (MiB) | "
@@ -1008,9 +1090,10 @@ def parse_args(argv):
     parser.add_argument("--idle-connections", type=int, default=10000,
                         help="idle keep-alive connections to hold open (default 10000)")
     parser.add_argument("--cases", nargs="*", default=[],
-                        help="throughput cases to run (ka64 ka1000 close pipe16 xcode healthz; default all)")
-    parser.add_argument("--parts", nargs="*", default=["throughput", "peak", "idle", "startup", "warmup"],
-                        help="parts to run: throughput peak idle startup warmup (default all)")
+                        help="throughput cases to run, in the throughput and alloc parts (ka64 ka1000 close "
+                             "pipe16 xcode healthz; default all)")
+    parser.add_argument("--parts", nargs="*", default=["throughput", "peak", "alloc", "idle", "startup", "warmup"],
+                        help="parts to run: throughput peak alloc idle startup warmup (default all)")
     parser.add_argument("--idle-rest", type=float, default=10.0,
                         help="seconds after the first answer at which the servers' idle RSS is read a second "
                              "time, before any load (default 10)")

@@ -16,7 +16,8 @@ Starts the packaged server (backend-server/target/backend-server.jar, built when
 core 0, drives them with wrk pinned to core 1, and prints Markdown tables: medians and min-max over the
 repetitions, ratios to nginx, server CPU time per request (user+system from /proc/PID/stat), p50/p99
 latency, RSS idle (0.5 s and 10 s after start) / under load / after load, the peak RSS of a fresh
-process under the keep-alive cases alone, RSS with 10,000 idle keep-alive connections, and the time
+process under the keep-alive cases alone, the bytes the server allocates per request in each case
+(a fresh process, from its collector's log), RSS with 10,000 idle keep-alive connections, and the time
 from process start to the first /healthz 200 for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
@@ -44,8 +45,8 @@ Options:
   --idle-rest S        seconds after the first answer of the second idle RSS reading (default 10)
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
-  --cases KEY...       only these throughput cases: ka64 ka1000 close pipe16 xcode healthz
-  --parts PART...      only these parts: throughput peak idle startup warmup
+  --cases KEY...       only these cases (throughput and alloc): ka64 ka1000 close pipe16 xcode healthz
+  --parts PART...      only these parts: throughput peak alloc idle startup warmup
   --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
   --warmup-reps N      fresh starts per warm-up variant (default 3)
   --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
@@ -64,7 +65,7 @@ Options:
   -h, --help           this help
 
 Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
-The full suite takes about 16 minutes; every load is bounded in time and stops by itself.
+The full suite takes about 17 minutes; every load is bounded in time and stops by itself.
 USAGE
 }
 
