@@ -42,10 +42,13 @@ import java.util.List;
  * next handler before it decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
- * {@link #createMessage}: there, Netty's array of the request line's three words is still in use, and a
- * branch there (the clear skips headers that hold nothing) kept the JIT from eliding that array, 32 bytes
- * a request (an allocation profile of the server under load: 117 bytes a request with the clear there,
- * 74 with it here; bench/RESULTS.md).
+ * {@link #createMessage}: there, Netty's array of the request line's three words is still in use, and the
+ * clear's branch (it skips headers that hold nothing) kept the JIT from eliding that array, 32 bytes a
+ * request ({@code bench/run.sh --parts alloc}: 301 bytes a custom-error request with the clear there, 265
+ * with it here). It is elided only while {@link #createMessage} is inlined into Netty's decode method; a
+ * recompilation may call it instead (without tiers C2 inlines an already compiled method only under 1000
+ * bytes of code), as under a /healthz load here: 111 bytes a request. {@code -XX:InlineSmallCode=2500}
+ * made that 80, but cost 1.1 MiB at the keep-alive peak for no CPU measured, and was not kept.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
 
