@@ -587,9 +587,9 @@ class Bench:
         A fresh process with the image's runtime, the collector's log (-Xlog:gc+heap) added and nothing
         else: each case is warmed up, then run once, and the young generation's use before each collection
         in the run, less its use after the one before, is what that run allocated. What is still in eden
-        at either end is not counted, at most one young generation (a few MiB) per run. Pipelining and the
-        custom-error path are here because a per-request allocation that creeps in shows here first: the
-        collections it brings cost little CPU each but stop every connection at once.
+        at either end is not counted: at most one young generation (about 1 MiB with the image's flags) per
+        run. Pipelining and the custom-error path are here because a per-request allocation that creeps in
+        shows here first: the collections it brings cost little CPU each but stop every connection at once.
         """
         log_path = os.path.join(self.tmp, "alloc-gc.log")
         server = None
