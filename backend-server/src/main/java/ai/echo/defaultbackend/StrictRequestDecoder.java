@@ -124,6 +124,23 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
     }
 
+    /**
+     * The connection's one request. A successful decoding's result is kept as the shared
+     * {@link DecoderResult#SUCCESS} rather than the record of the head's sizes that Netty makes for every
+     * request ({@code HttpMessageDecoderResult}), which nothing here reads: stored nowhere, the record need
+     * not be made at all once C2 inlines this method where Netty makes it.
+     */
+    static final class ReusedRequest extends DefaultHttpRequest {
+        ReusedRequest(HttpHeaders headers) {
+            super(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", headers);
+        }
+
+        @Override
+        public void setDecoderResult(DecoderResult result) {
+            super.setDecoderResult(result.isSuccess() ? DecoderResult.SUCCESS : result);
+        }
+    }
+
     /** Finds the first line that starts with whitespace, stopping at the empty line that ends a head. */
     private static final class FoldFinder implements ByteProcessor {
         boolean afterLineFeed;
@@ -163,7 +180,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     private final FoldFinder foldFinder = new FoldFinder();
     private final RequestHeaders headers;
-    private final DefaultHttpRequest request;
+    private final ReusedRequest request;
     /** The previous request's target: a client on a kept-alive connection mostly asks for the same one. */
     private String lastTarget = "/";
     private boolean expectingHead = true;
@@ -188,7 +205,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         super(config);
         this.guard = guard;
         headers = new RequestHeaders((DefaultHttpHeadersFactory) config.getHeadersFactory());
-        request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", headers);
+        request = new ReusedRequest(headers);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
@@ -192,6 +193,23 @@ class PipelineTest {
         assertThat(other).isEqualTo("/same?q=2");
         assertThat(latin1).isEqualTo("/\u00e9");
         assertThat(latin1Again).isSameAs(latin1);
+    }
+
+    /**
+     * A decoded request carries the shared {@link DecoderResult#SUCCESS}, not the record of the head's sizes
+     * Netty makes for each request (so that C2 need not make it); a failure is kept as Netty reports it.
+     */
+    @Test
+    void aDecodedRequestCarriesTheSharedSuccessAndKeepsAFailure() {
+        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        HttpRequest good = channel.readInbound();
+        assertThat(good.decoderResult()).isSameAs(DecoderResult.SUCCESS);
+        ReferenceCountUtil.release(channel.readInbound()); // the request's (empty) last content
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n");
+        HttpRequest bad = channel.readInbound();
+        assertThat(bad.decoderResult().isFailure()).isTrue();
+        assertThat(bad.decoderResult().cause()).isInstanceOf(IllegalArgumentException.class);
     }
 
     private static String decodedTarget(EmbeddedChannel channel, String target) {
