@@ -130,7 +130,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * request ({@code HttpMessageDecoderResult}), which nothing here reads: stored nowhere, the record need
      * not be made at all once C2 inlines this method where Netty makes it.
      */
-    static final class ReusedRequest extends DefaultHttpRequest {
+    private static final class ReusedRequest extends DefaultHttpRequest {
         ReusedRequest(HttpHeaders headers) {
             super(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", headers);
         }
