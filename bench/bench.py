@@ -442,6 +442,10 @@ class Bench:
              "status_over_399": False},
         ]
 
+    def selected_cases(self):
+        """The cases --cases names, in the suite's order; all of them without it."""
+        return [c for c in self.cases() if not self.args.cases or c["key"] in self.args.cases]
+
     def check_probe(self, server, case):
         """Returns None when the server can run the case, or why it cannot; raises when it answers wrongly."""
         status, content_type, body = self.probe(server, case)
@@ -499,7 +503,7 @@ class Bench:
         time.sleep(max(0.0, args.idle_rest - 0.5))
         for server in servers:
             report.memory[server.name]["rest"] = server.rss_kb()
-        cases = [c for c in self.cases() if not args.cases or c["key"] in args.cases]
+        cases = self.selected_cases()
         skipped = {}
         for case in cases:
             for server in servers:
@@ -597,9 +601,7 @@ class Bench:
             server = self.started(self.backend(
                 "allocation", extra_jvm=self.image_runtime("image") + [f"-Xlog:gc+heap=info:file={log_path}"]))
             gc_log = YoungCollections(log_path)
-            for case in self.cases():
-                if self.args.cases and case["key"] not in self.args.cases:
-                    continue
+            for case in self.selected_cases():
                 why = self.check_probe(server, case)
                 if why:
                     report.allocation.append((case["name"], None, 0, 0, why))
