@@ -608,16 +608,15 @@ class Bench:
                     continue
                 self.wrk(server, case, self.args.warmup)
                 gc_log.read()  # collections so far belong to the warm-up
-                result = self.wrk(server, case, self.args.duration)
+                requests = self.wrk(server, case, self.args.duration)["requests"]
                 allocated, collections = gc_log.read()
                 if collections == 0:
-                    report.allocation.append((case["name"], None, 0, result["requests"],
-                                              "no collection in the run (too short to tell)"))
+                    per_request, why = None, "no collection in the run (too short to tell)"
                 else:
-                    report.allocation.append((case["name"], allocated / result["requests"], collections,
-                                              result["requests"], ""))
-                log(f"allocation {case['key']:8} {allocated / max(result['requests'], 1):6.0f} B/req, "
-                    f"{collections} young collections, {result['requests']} requests")
+                    per_request, why = allocated / requests, ""
+                report.allocation.append((case["name"], per_request, collections, requests, why))
+                figure = why or f"{per_request:6.0f} B/req"
+                log(f"allocation {case['key']:8} {figure}, {collections} young collections, {requests} requests")
         except (BenchError, OSError, subprocess.TimeoutExpired) as e:
             self.fail(f"allocation: {e}")
         finally:
