@@ -22,7 +22,9 @@ from process start to the first /healthz 200 for JDK 17, Temurin 25 and Temurin 
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
-"n/a" when the build does not support X-Code), /healthz.
+"n/a" when the build does not support X-Code), /healthz; and three paced cases, where each connection
+pauses after every answer (1 ms at 64 connections, plain and X-Code; 10 ms at 1000), so that both
+servers get the same offered load below saturation and their p99 is compared at the same load.
 
 Warm-up: requests per second in each second after a fresh start's first 200 (keep-alive 64), for the
 server with the image's flags, with its AOT cache, and nginx.
@@ -34,7 +36,7 @@ the server runs as the image runs it. As in the image, Netty's epoll library is 
 once and given as -Djava.library.path, rather than copied to a temporary file at every start.
 
 Options:
-  --smoke              every case once, about one second each (under 90 s in all); what CI runs.
+  --smoke              every case once, about one second each (about 90 s in all); what CI runs.
                        Exits non-zero when a case cannot run or a server answers wrongly; figures
                        are never judged.
   --rebuild            rebuild the jar first (./mvnw -B -q -DskipTests package)
@@ -46,6 +48,7 @@ Options:
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these cases (throughput and alloc): ka64 ka1000 close pipe16 xcode healthz
+                       ka64paced ka1000paced xcodepaced (the paced ones are left out of alloc)
   --parts PART...      only these parts: throughput peak alloc idle startup warmup
   --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
   --warmup-reps N      fresh starts per warm-up variant (default 3)
@@ -65,7 +68,7 @@ Options:
   -h, --help           this help
 
 Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
-The full suite takes about 17 minutes; every load is bounded in time and stops by itself.
+The full suite takes about 20 minutes; every load is bounded in time and stops by itself.
 USAGE
 }
 
