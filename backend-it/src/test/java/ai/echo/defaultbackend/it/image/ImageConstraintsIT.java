@@ -95,11 +95,11 @@ class ImageConstraintsIT {
             // The first exec into a container of a freshly built image has twice been slow on podman's side
             // (over 30 s once; once past the HEALTHCHECK's own 5 s timeout, podman exit 125, in a fresh-clone
             // CI run, while the check takes about 0.3 s here). So the exec with a generous timeout goes first,
-            // and the image's HEALTHCHECK, with its real 5 s timeout, after it.
+            // and the image's HEALTHCHECK, with its real 5 s timeout and retries, after it.
             Podman.Result sick = container.exec(Podman.SLOW_COMMAND, "/opt/jre/bin/java", "-Xint", "-Xmx8m",
                     "-XX:-UsePerfData", "-jar", "/app/backend-server.jar", "healthcheck", "--path", "/missing");
             assertThat(sick.exitCode()).as("healthcheck of a 404 path: %s", sick.describe()).isEqualTo(1);
-            Podman.Result health = image.podman().run(Podman.SLOW_COMMAND, "healthcheck", "run", container.id());
+            Podman.Result health = container.healthcheck(image.healthcheckRetries());
             assertThat(health.exitCode()).as("the image's HEALTHCHECK: %s", health.describe()).isZero();
 
             assertDrainsOnSigterm(container, port, svcPort);

@@ -86,6 +86,9 @@ class ImageContentsIT {
                 .endsWith(" -jar /app/backend-server.jar]");
         assertThat(inspect("{{.HealthCheck.Test}}")).as("exec-form HEALTHCHECK, no shell")
                 .startsWith("[CMD /opt/jre/bin/java ").endsWith(" healthcheck]");
+        // The tests that run the check ride out failed attempts up to the retries, as podman does: kept at 3.
+        assertThat(inspect("{{.HealthCheck.Retries}} {{.HealthCheck.Timeout}}")).as("HEALTHCHECK retries and timeout")
+                .isEqualTo("3 5s");
         for (String label : List.of("source", "version", "revision", "licenses", "created")) {
             assertThat(inspect("{{index .Config.Labels \"org.opencontainers.image." + label + "\"}}"))
                     .as("label org.opencontainers.image.%s", label).isNotBlank().isNotEqualTo("<no value>");

@@ -68,6 +68,12 @@ public final class LocalImage {
         return imageId;
     }
 
+    /** The HEALTHCHECK's retries: how many failed checks in a row make a container unhealthy. */
+    public int healthcheckRetries() {
+        return Integer.parseInt(podman.run(Duration.ofSeconds(30), "image", "inspect", "--format",
+                "{{.HealthCheck.Retries}}", imageId).orFail().stdout().strip());
+    }
+
     public Podman podman() {
         return podman;
     }
