@@ -2,7 +2,11 @@ package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.CharSequenceValueConverter;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.DefaultHeaders;
+import io.netty.handler.codec.DefaultHeaders.NameValidator;
 import io.netty.handler.codec.DefaultHeaders.ValueValidator;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -19,7 +23,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Calendar;
+import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
 
@@ -36,9 +43,10 @@ import java.util.List;
  *
  * <p>It also allocates less per request than Netty's: one request object and one set of headers per
  * connection, cleared and refilled for each request, the names of the headers ingress-nginx and
- * browsers send returned as constants instead of copied, and the previous request's target string kept
- * for the next request that asks for the same one. A decoded request is therefore only valid until
- * the next one is decoded. {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the
+ * browsers send returned as constants instead of copied and their header entries kept for the next
+ * request ({@link EntryReusingHeaders}), and the previous request's target string kept for the next
+ * request that asks for the same one. A decoded request is therefore only valid until the next one is
+ * decoded. {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the
  * next handler before it decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
@@ -53,13 +61,15 @@ import java.util.List;
 final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /**
-     * Names looked up or commonly sent, by length, in the spelling clients send. Netty already keeps
-     * {@code Host}, {@code Accept}, {@code Connection}, {@code Content-Type} and {@code Content-Length};
-     * any other name is copied into a new {@link AsciiString} for every request.
+     * Names looked up or commonly sent, by length, in the spelling clients send: each is one constant, and
+     * its header entry is kept from one request to the next ({@link EntryReusingHeaders}). Netty keeps
+     * {@code Host}, {@code Accept}, {@code Connection}, {@code Content-Type} and {@code Content-Length} as
+     * constants of its own, which it does not share; the four that are stored are here too, so that their
+     * entries can be kept. Any other name is copied into a new {@link AsciiString} for every request.
      */
     private static final AsciiString[][] KNOWN_NAMES = byLength(
-            "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer",
-            "Transfer-Encoding", "Expect", "Cache-Control", "Upgrade",
+            "Accept", "Connection", "Content-Type", "Content-Length",
+            "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer", "Transfer-Encoding", "Expect", "Cache-Control", "Upgrade",
             "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
             "X-Service-Port", "X-Request-ID", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Host",
             "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme");
@@ -75,7 +85,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         private int hosts;
 
         RequestHeaders(DefaultHttpHeadersFactory validation) {
-            super(validation.getNameValidator(), validation.getValueValidator());
+            super(new EntryReusingHeaders(validation.getNameValidator(), validation.getValueValidator()));
             valueValidator = validation.getValueValidator();
         }
 
@@ -121,6 +131,127 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
             hosts.next();
             return !hosts.hasNext();
+        }
+    }
+
+    /**
+     * Netty's header map as {@link DefaultHttpHeaders} builds it (case-insensitive names, values converted as
+     * Netty converts them), which keeps the entry of each name in {@link #KNOWN_NAMES} from one request to
+     * the next instead of making a new one for every field: about 40 bytes a field, for two of the three
+     * fields of an {@code X-Code} request with {@code Accept} (242 to 166 bytes a request,
+     * {@code bench/run.sh --parts alloc}) and most of those of ingress-nginx's custom-error requests. An
+     * entry's name and hash cannot change, so only these constant names can be reused; a second field of
+     * the same name in one request, and any other name, get a new entry. An entry is taken again only after
+     * the map was cleared: the request that filled it is done.
+     */
+    static final class EntryReusingHeaders
+            extends DefaultHeaders<CharSequence, CharSequence, EntryReusingHeaders> {
+
+        /** Open addressing on the names' case-insensitive hash, the one the map computes anyway. */
+        private static final AsciiString[] TABLE = new AsciiString[64];
+        private static final int[] SLOT = new int[TABLE.length];
+        private static final int SLOTS;
+
+        static {
+            List<AsciiString> names = new ArrayList<>();
+            for (AsciiString[] sameLength : KNOWN_NAMES) {
+                names.addAll(List.of(sameLength));
+            }
+            for (int slot = 0; slot < names.size(); slot++) {
+                int i = AsciiString.hashCode(names.get(slot)) & (TABLE.length - 1);
+                while (TABLE[i] != null) {
+                    i = (i + 1) & (TABLE.length - 1);
+                }
+                TABLE[i] = names.get(slot);
+                SLOT[i] = slot;
+            }
+            SLOTS = names.size();
+        }
+
+        /** This map's entries for the reused names, by slot; made at the first such field. */
+        private ReusableEntry[] reusable;
+        /** Advanced at every clear: an entry linked in the current generation is in use. */
+        private int generation;
+
+        EntryReusingHeaders(NameValidator<CharSequence> names, ValueValidator<CharSequence> values) {
+            super(AsciiString.CASE_INSENSITIVE_HASHER, ValueConverter.INSTANCE, names, 16, values);
+        }
+
+        /** The slot of {@code name} if it is one of the reused names (that very object), or -1. */
+        static int slotOf(int hash, CharSequence name) {
+            for (int i = hash & (TABLE.length - 1); TABLE[i] != null; i = (i + 1) & (TABLE.length - 1)) {
+                if (TABLE[i] == name) {
+                    return SLOT[i];
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        protected HeaderEntry<CharSequence, CharSequence> newHeaderEntry(
+                int hash, CharSequence name, CharSequence value, HeaderEntry<CharSequence, CharSequence> next) {
+            int slot = slotOf(hash, name);
+            if (slot < 0) {
+                return super.newHeaderEntry(hash, name, value, next);
+            }
+            if (reusable == null) {
+                reusable = new ReusableEntry[SLOTS];
+            }
+            ReusableEntry entry = reusable[slot];
+            if (entry != null && entry.generation == generation) {
+                return super.newHeaderEntry(hash, name, value, next);
+            }
+            if (entry == null) { // the slot is the name, so the hash is the same every time
+                entry = new ReusableEntry(hash, name);
+                reusable[slot] = entry;
+            }
+            entry.link(generation, value, next, head);
+            return entry;
+        }
+
+        @Override
+        public EntryReusingHeaders clear() {
+            generation++;
+            return super.clear();
+        }
+
+        /** A header entry that can be linked into its map again once the map was cleared. */
+        private static final class ReusableEntry extends HeaderEntry<CharSequence, CharSequence> {
+            int generation;
+
+            ReusableEntry(int hash, CharSequence name) {
+                super(hash, name);
+            }
+
+            /** What Netty's constructor does for a new entry: its value, its bucket's chain, the list's end. */
+            void link(int generation, CharSequence value, HeaderEntry<CharSequence, CharSequence> next,
+                      HeaderEntry<CharSequence, CharSequence> head) {
+                this.generation = generation;
+                this.value = value;
+                this.next = next;
+                after = head;
+                before = head.before();
+                pointNeighborsToThis();
+            }
+        }
+    }
+
+    /** Header values as {@link DefaultHttpHeaders} converts them: text as is, dates in the HTTP format. */
+    private static final class ValueConverter extends CharSequenceValueConverter {
+        static final ValueConverter INSTANCE = new ValueConverter();
+
+        @Override
+        public CharSequence convertObject(Object value) {
+            if (value instanceof CharSequence) {
+                return (CharSequence) value;
+            }
+            if (value instanceof Date) {
+                return DateFormatter.format((Date) value);
+            }
+            if (value instanceof Calendar) {
+                return DateFormatter.format(((Calendar) value).getTime());
+            }
+            return value.toString();
         }
     }
 

@@ -8,11 +8,15 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -210,6 +214,69 @@ class PipelineTest {
         HttpRequest bad = channel.readInbound();
         assertThat(bad.decoderResult().isFailure()).isTrue();
         assertThat(bad.decoderResult().cause()).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * The entries of the decoder's known header names are kept from one request to the next rather than made
+     * anew for every field, and hold the current request's fields only: its values, in its order, every value
+     * of a repeated name, found by any spelling of the name.
+     */
+    @Test
+    void knownHeaderEntriesAreKeptAcrossRequestsAndHoldOnlyTheCurrentRequestsFields() {
+        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        HttpHeaders headers = decodedHeaders(channel,
+                "X-Code: 503\r\nAccept: application/json\r\nX-Format: text/html\r\n");
+        List<Map.Entry<CharSequence, CharSequence>> first = entries(headers);
+        assertThat(fields(first)).containsExactly("X-Code=503", "Accept=application/json", "X-Format=text/html");
+        assertThat(headers.get("x-format")).isEqualTo("text/html");
+        releaseLastContent(channel);
+
+        headers = decodedHeaders(channel, "Accept: text/html\r\nX-Code: 404\r\nX-Forwarded-For: a\r\n"
+                + "X-Forwarded-For: b\r\nx-code: 500\r\nX-Other: o\r\n");
+        List<Map.Entry<CharSequence, CharSequence>> second = entries(headers);
+        assertThat(fields(second)).containsExactly("Accept=text/html", "X-Code=404", "X-Forwarded-For=a",
+                "X-Forwarded-For=b", "x-code=500", "X-Other=o");
+        assertThat(second.get(0)).as("Accept's entry, kept").isSameAs(first.get(1));
+        assertThat(second.get(1)).as("X-Code's entry, kept").isSameAs(first.get(0));
+        assertThat(headers.getAll("X-CODE")).containsExactly("404", "500");
+        assertThat(headers.getAll("x-forwarded-for")).containsExactly("a", "b");
+        assertThat(headers.get("Accept")).isEqualTo("text/html");
+        assertThat(headers.contains("X-Format")).isFalse();
+        assertThat(headers.size()).isEqualTo(6);
+        releaseLastContent(channel);
+
+        headers = decodedHeaders(channel, "X-Forwarded-For: c\r\n");
+        List<Map.Entry<CharSequence, CharSequence>> third = entries(headers);
+        assertThat(fields(third)).containsExactly("X-Forwarded-For=c");
+        assertThat(third.get(0)).as("the first X-Forwarded-For's entry, kept").isSameAs(second.get(2));
+        assertThat(headers.getAll("X-Forwarded-For")).containsExactly("c");
+        assertThat(headers.get("X-Code")).isNull();
+        assertThat(headers.get("Accept")).isNull();
+        assertThat(headers.size()).isEqualTo(1);
+        releaseLastContent(channel);
+    }
+
+    /** The headers of the request decoded from a head with these header lines (and a Host); its body is left. */
+    private static HttpHeaders decodedHeaders(EmbeddedChannel channel, String headerLines) {
+        send(channel, "GET / HTTP/1.1\r\nHost: a\r\n" + headerLines + "\r\n");
+        HttpRequest request = channel.readInbound();
+        assertThat(request.decoderResult().isSuccess()).as("decoded: %s", request.decoderResult()).isTrue();
+        return request.headers();
+    }
+
+    private static void releaseLastContent(EmbeddedChannel channel) {
+        ReferenceCountUtil.release(channel.readInbound());
+        assertThat(channel.<Object>readInbound()).isNull();
+    }
+
+    private static List<Map.Entry<CharSequence, CharSequence>> entries(HttpHeaders headers) {
+        List<Map.Entry<CharSequence, CharSequence>> entries = new ArrayList<>();
+        headers.iteratorCharSequence().forEachRemaining(entries::add);
+        return entries;
+    }
+
+    private static List<String> fields(List<Map.Entry<CharSequence, CharSequence>> entries) {
+        return entries.stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
     private static String decodedTarget(EmbeddedChannel channel, String target) {
