@@ -69,7 +69,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      */
     private static final AsciiString[][] KNOWN_NAMES = byLength(
             "Accept", "Connection", "Content-Type", "Content-Length",
-            "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer", "Transfer-Encoding", "Expect", "Cache-Control", "Upgrade",
+            "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer",
+            "Transfer-Encoding", "Expect", "Cache-Control", "Upgrade",
             "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
             "X-Service-Port", "X-Request-ID", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Host",
             "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme");
