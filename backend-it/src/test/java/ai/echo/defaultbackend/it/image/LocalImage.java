@@ -32,6 +32,8 @@ public final class LocalImage {
     private final String imageId;
     private final Podman podman;
     private final Duration buildTime;
+    /** {@link #healthcheckRetries()}, once read; 0 before. */
+    private int healthcheckRetries;
 
     private LocalImage(String imageId, Podman podman, Duration buildTime) {
         this.imageId = imageId;
@@ -68,10 +70,16 @@ public final class LocalImage {
         return imageId;
     }
 
-    /** The HEALTHCHECK's retries: how many failed checks in a row make a container unhealthy. */
-    public int healthcheckRetries() {
-        return Integer.parseInt(podman.run(Duration.ofSeconds(30), "image", "inspect", "--format",
-                "{{.HealthCheck.Retries}}", imageId).orFail().stdout().strip());
+    /**
+     * The HEALTHCHECK's retries: how many failed checks in a row make a container unhealthy. Read from the
+     * image once; every check run asks for it.
+     */
+    public synchronized int healthcheckRetries() {
+        if (healthcheckRetries == 0) {
+            healthcheckRetries = Integer.parseInt(podman.run(Duration.ofSeconds(30), "image", "inspect", "--format",
+                    "{{.HealthCheck.Retries}}", imageId).orFail().stdout().strip());
+        }
+        return healthcheckRetries;
     }
 
     public Podman podman() {
