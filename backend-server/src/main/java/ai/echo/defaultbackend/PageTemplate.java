@@ -1,14 +1,17 @@
 package ai.echo.defaultbackend;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * An error page prepared once from its text: literal parts and {@code {{placeholder}}} slots. Rendering
- * fills each slot with its value escaped for the page's format; a page without slots is encoded once and
- * served as is. Unknown {@code {{names}}} are left in the page untouched.
+ * An error page prepared once from its text: literal parts, encoded once as UTF-8, and
+ * {@code {{placeholder}}} slots. Rendering writes the encoded parts and, in each slot, its value escaped for
+ * the page's format; a page without slots is served as is. Unknown {@code {{names}}} are left in the page
+ * untouched.
  */
 final class PageTemplate {
 
@@ -39,27 +42,37 @@ final class PageTemplate {
     }
 
     private final PageFormat format;
-    /** Strings and Placeholders, in order. */
-    private final Object[] parts;
+    /** The text between the placeholders, encoded: one more than {@link #slots}, empty where two are adjacent. */
+    private final byte[][] literals;
+    /** The placeholders, in order. */
+    private final Placeholder[] slots;
+    private final int literalBytes;
     /** The whole page when it has no placeholder; null otherwise. */
     private final byte[] fixed;
-    private final int literalChars;
 
     private PageTemplate(PageFormat format, Object[] parts) {
         this.format = format;
-        this.parts = parts;
-        int chars = 0;
-        boolean hasSlot = false;
+        List<byte[]> literals = new ArrayList<>();
+        List<Placeholder> slots = new ArrayList<>();
+        StringBuilder literal = new StringBuilder();
         for (Object part : parts) {
             if (part instanceof String) {
-                chars += ((String) part).length();
+                literal.append((String) part);
             } else {
-                hasSlot = true;
+                literals.add(literal.toString().getBytes(StandardCharsets.UTF_8));
+                literal.setLength(0);
+                slots.add((Placeholder) part);
             }
         }
-        this.literalChars = chars;
-        this.fixed = hasSlot ? null : String.join("", (String[]) java.util.Arrays.copyOf(parts, parts.length,
-                String[].class)).getBytes(StandardCharsets.UTF_8);
+        literals.add(literal.toString().getBytes(StandardCharsets.UTF_8));
+        this.literals = literals.toArray(new byte[0][]);
+        this.slots = slots.toArray(new Placeholder[0]);
+        int bytes = 0;
+        for (byte[] encoded : this.literals) {
+            bytes += encoded.length;
+        }
+        this.literalBytes = bytes;
+        this.fixed = this.slots.length == 0 ? this.literals[0] : null;
     }
 
     static PageTemplate parse(String text, PageFormat format) {
@@ -107,26 +120,61 @@ final class PageTemplate {
     }
 
     /**
-     * Appends the page for one request to {@code out}, for a caller that encodes it itself; a page
-     * without placeholders is served from {@link #fixed()} instead.
+     * Escapes one request's values for this page's placeholders into {@code scratch}, ready for
+     * {@link #writeTo}: the page's literal text is never copied, only these values. A page without
+     * placeholders is served from {@link #fixed()} instead.
      *
      * @param values indexed by {@link Placeholder#ordinal()}, already {@linkplain Escape#sanitize sanitised}
+     * @return the page's length in bytes, for Content-Length
      */
-    void renderTo(String[] values, StringBuilder out) {
-        out.ensureCapacity(out.length() + literalChars + 128);
-        for (Object part : parts) {
-            if (part instanceof String) {
-                out.append((String) part);
-            } else {
-                String value = values[((Placeholder) part).ordinal()];
-                switch (format) {
-                    case HTML -> Escape.html(value, out);
-                    case XML -> Escape.xml(value, out);
-                    case JSON -> Escape.json(value, out);
-                    default -> out.append(value);
-                }
-            }
+    int prepare(String[] values, Scratch scratch) {
+        StringBuilder chars = scratch.chars;
+        chars.setLength(0);
+        if (scratch.slices.length < 2 * slots.length) {
+            scratch.slices = new int[2 * slots.length];
         }
+        int[] slices = scratch.slices;
+        int bytes = literalBytes;
+        for (int i = 0; i < slots.length; i++) {
+            int start = chars.length();
+            String value = values[slots[i].ordinal()];
+            switch (format) {
+                case HTML -> Escape.html(value, chars);
+                case XML -> Escape.xml(value, chars);
+                case JSON -> Escape.json(value, chars);
+                default -> chars.append(value);
+            }
+            slices[2 * i] = chars.length();
+            slices[2 * i + 1] = ByteBufUtil.utf8Bytes(chars, start, chars.length());
+            bytes += slices[2 * i + 1];
+        }
+        return bytes;
+    }
+
+    /** Writes the page whose values {@link #prepare} put in {@code scratch}, all of it, to {@code out}. */
+    void writeTo(ByteBuf out, Scratch scratch) {
+        int[] slices = scratch.slices;
+        int start = 0;
+        for (int i = 0; i < slots.length; i++) {
+            out.writeBytes(literals[i]);
+            int end = slices[2 * i];
+            ByteBufUtil.reserveAndWriteUtf8(out, scratch.chars, start, end, slices[2 * i + 1]);
+            start = end;
+        }
+        out.writeBytes(literals[slots.length]);
+    }
+
+    /**
+     * Where {@link #prepare} escapes a request's values: one per event loop, reused for every page. It holds
+     * the escaped values only, never a page's text, so it stays small whatever the page.
+     */
+    static final class Scratch {
+        /** Kept while it stays this small; a template with very many placeholders may grow it further. */
+        static final int KEPT_CHARS = 16 * 1024;
+
+        final StringBuilder chars = new StringBuilder(256);
+        /** Per placeholder, the end of its escaped value in {@link #chars} and that value's length in bytes. */
+        int[] slices = new int[16];
     }
 
     /** The page served when the directory has none for a code and format: plain, readable, no assets. */

@@ -54,9 +54,11 @@ final class Responses {
         KEEP_ALIVE("Connection: keep-alive\r\n");
 
         final String header;
+        final byte[] bytes;
 
         Connection(String header) {
             this.header = header;
+            this.bytes = ascii(header);
         }
     }
 
@@ -64,6 +66,8 @@ final class Responses {
     private static final String[] MONTHS = {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     };
+    private static final byte[] CONTENT_LENGTH = ascii("\r\nContent-Length: ");
+    private static final short CRLF = ('\r' << 8) | '\n';
     private static final int VARIANTS = Kind.values().length * 2 * Connection.values().length * 2;
 
     /** Status line up to and including {@code "Date: "}, per variant. */
@@ -125,12 +129,14 @@ final class Responses {
      * A response made for one request (an error page, a scrape), laid out as the fixed ones: status line,
      * {@code Date}, {@code Content-Length}, {@code Content-Type}, the extra headers, {@code Connection}.
      *
-     * @param extraHeaders complete header lines, each ending in CRLF, already safe to send; or empty
-     * @param head         true for a HEAD request: the same headers and no body
+     * @param status          200, or a code from 400 to 599; its reason phrase is the server's own
+     * @param contentTypeLine from {@link #contentTypeLine}
+     * @param extraHeaders    complete header lines, each ending in CRLF, already safe to send; or empty
+     * @param head            true for a HEAD request: the same headers and no body
      */
-    ByteBuf build(ByteBufAllocator alloc, Ticker ticker, long now, int status, String reason, boolean http10,
-                  Connection connection, boolean head, String contentType, CharSequence extraHeaders, byte[] body) {
-        ByteBuf buf = head(alloc, ticker, now, status, reason, http10, connection, head, contentType, extraHeaders,
+    ByteBuf build(ByteBufAllocator alloc, Ticker ticker, long now, int status, boolean http10, Connection connection,
+                  boolean head, byte[] contentTypeLine, CharSequence extraHeaders, byte[] body) {
+        ByteBuf buf = start(alloc, ticker, now, status, http10, connection, head, contentTypeLine, extraHeaders,
                 body.length);
         if (!head) {
             buf.writeBytes(body);
@@ -139,43 +145,40 @@ final class Responses {
     }
 
     /**
-     * As {@link #build(ByteBufAllocator, Ticker, long, int, String, boolean, Connection, boolean, String,
-     * CharSequence, byte[])}, with a body of text encoded as UTF-8 straight into the response: no String, no
-     * byte array.
+     * As {@link #build(ByteBufAllocator, Ticker, long, int, boolean, Connection, boolean, byte[], CharSequence,
+     * byte[])}, without the body: the status line and headers, in a buffer with room for the
+     * {@code bodyLength} bytes that the caller writes next (unless {@code head}).
      */
-    ByteBuf build(ByteBufAllocator alloc, Ticker ticker, long now, int status, String reason, boolean http10,
-                  Connection connection, boolean head, String contentType, CharSequence extraHeaders,
-                  CharSequence body) {
-        int length = ByteBufUtil.utf8Bytes(body);
-        ByteBuf buf = head(alloc, ticker, now, status, reason, http10, connection, head, contentType, extraHeaders,
-                length);
-        if (!head) {
-            ByteBufUtil.reserveAndWriteUtf8(buf, body, length);
+    ByteBuf start(ByteBufAllocator alloc, Ticker ticker, long now, int status, boolean http10, Connection connection,
+                  boolean head, byte[] contentTypeLine, CharSequence extraHeaders, int bodyLength) {
+        SecondCache cache = caches.get();
+        byte[] date = cache.date(this, ticker, now);
+        byte[] statusLine = cache.statusLine(status, http10);
+        ByteBuf buf = alloc.buffer(statusLine.length + date.length + CONTENT_LENGTH.length + 10
+                + contentTypeLine.length + extraHeaders.length() + connection.bytes.length + 2
+                + (head ? 0 : bodyLength));
+        buf.writeBytes(statusLine).writeBytes(date).writeBytes(CONTENT_LENGTH);
+        writeDecimal(buf, bodyLength).writeBytes(contentTypeLine);
+        if (extraHeaders.length() > 0) {
+            ByteBufUtil.writeAscii(buf, extraHeaders);
         }
-        return buf;
+        return buf.writeBytes(connection.bytes).writeShort(CRLF);
     }
 
-    /** A buffer holding the status line and headers, with room for the body after them. */
-    private ByteBuf head(ByteBufAllocator alloc, Ticker ticker, long now, int status, String reason, boolean http10,
-                         Connection connection, boolean head, String contentType, CharSequence extraHeaders,
-                         int bodyLength) {
-        byte[] date = caches.get().date(this, ticker, now);
-        ByteBuf buf = alloc.buffer(96 + reason.length() + date.length + contentType.length() + extraHeaders.length()
-                + connection.header.length() + (head ? 0 : bodyLength));
-        ByteBufUtil.writeAscii(buf, http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-        writeDecimal(buf, status).writeByte(' ');
-        ByteBufUtil.writeAscii(buf, reason);
-        ByteBufUtil.writeAscii(buf, "\r\nDate: ");
-        buf.writeBytes(date);
-        ByteBufUtil.writeAscii(buf, "\r\nContent-Length: ");
-        writeDecimal(buf, bodyLength);
-        ByteBufUtil.writeAscii(buf, "\r\nContent-Type: ");
-        ByteBufUtil.writeAscii(buf, contentType);
-        ByteBufUtil.writeAscii(buf, "\r\n");
-        ByteBufUtil.writeAscii(buf, extraHeaders);
-        ByteBufUtil.writeAscii(buf, connection.header);
-        ByteBufUtil.writeAscii(buf, "\r\n");
-        return buf;
+    /** The bytes that follow the Content-Length value for a response of this type. */
+    static byte[] contentTypeLine(String contentType) {
+        return ascii("\r\nContent-Type: " + contentType + "\r\n");
+    }
+
+    /** The reason phrase of a status that {@link #build} and {@link #start} take. */
+    private static String reason(int status) {
+        if (status == 200) {
+            return "OK";
+        }
+        if (status < 400 || status > 599) {
+            throw new IllegalArgumentException("no reason phrase for status " + status);
+        }
+        return StatusText.reason(status);
     }
 
     private static ByteBuf writeDecimal(ByteBuf buf, int value) {
@@ -236,6 +239,8 @@ final class Responses {
     /** One thread's responses for one second. Used only by its own thread. */
     private static final class SecondCache {
         private final ByteBuf[] encoded = new ByteBuf[VARIANTS];
+        /** The status lines of the responses made per request, up to {@code "Date: "}, by status and version. */
+        private byte[][] statusLines;
         private long second = Long.MIN_VALUE;
         private byte[] date;
         /** The ticker of the last caller, and the time on it until which {@link #second} is sure to hold. */
@@ -276,6 +281,22 @@ final class Responses {
                 encoded[index] = buf;
             }
             return buf.retainedDuplicate();
+        }
+
+        byte[] statusLine(int status, boolean http10) {
+            if (status < 200 || status > 599) {
+                throw new IllegalArgumentException("no status line for status " + status);
+            }
+            if (statusLines == null) {
+                statusLines = new byte[2 * 600][];
+            }
+            int index = 2 * status + (http10 ? 1 : 0);
+            byte[] line = statusLines[index];
+            if (line == null) {
+                line = ascii((http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason(status) + "\r\nDate: ");
+                statusLines[index] = line;
+            }
+            return line;
         }
 
         void clear() {

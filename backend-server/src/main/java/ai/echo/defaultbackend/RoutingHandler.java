@@ -66,13 +66,12 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         "X-Service-Port", "X-Request-ID",
     };
 
-    /** Each event loop's scratch builder for error pages, kept while it stays this small. */
-    private static final int PAGE_KEPT_CHARS = 16 * 1024;
     private static final int PLACEHOLDERS = PageTemplate.Placeholder.values().length;
-    private static final FastThreadLocal<StringBuilder> PAGE = new FastThreadLocal<>() {
+    /** Each event loop's scratch for error pages. */
+    private static final FastThreadLocal<PageTemplate.Scratch> PAGE = new FastThreadLocal<>() {
         @Override
-        protected StringBuilder initialValue() {
-            return new StringBuilder(2048);
+        protected PageTemplate.Scratch initialValue() {
+            return new PageTemplate.Scratch();
         }
     };
 
@@ -271,8 +270,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
                 MetricsEndpoint.Scrape scrape = scrape();
                 status = scrape != null ? 200 : 500;
                 response = scrape != null ? scrapeResponse(ctx, now, connection, scrape)
-                        : responses.build(ctx.alloc(), ticker, now, 500, "Internal Server Error", pendingHttp10,
-                                connection, pendingHead, "text/plain; charset=utf-8", "",
+                        : responses.build(ctx.alloc(), ticker, now, 500, pendingHttp10, connection, pendingHead,
+                                Responses.contentTypeLine("text/plain; charset=utf-8"), "",
                                 "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
             }
             default -> {
@@ -353,17 +352,20 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         CharSequence extraHeaders = pendingDebugHeaders == null ? "" : pendingDebugHeaders;
         byte[] fixed = template.fixed();
         if (fixed != null) {
-            return responses.build(ctx.alloc(), ticker, now, pendingCode, StatusText.reason(pendingCode),
-                    pendingHttp10, connection, pendingHead, pendingVariant.contentType, extraHeaders, fixed);
+            return responses.build(ctx.alloc(), ticker, now, pendingCode, pendingHttp10, connection, pendingHead,
+                    pendingVariant.contentTypeLine, extraHeaders, fixed);
         }
-        // Rendered into this event loop's one builder and encoded from it into the response.
-        StringBuilder page = PAGE.get();
-        page.setLength(0);
-        template.renderTo(pendingValues, page);
-        ByteBuf response = responses.build(ctx.alloc(), ticker, now, pendingCode, StatusText.reason(pendingCode),
-                pendingHttp10, connection, pendingHead, pendingVariant.contentType, extraHeaders, page);
-        if (page.capacity() > PAGE_KEPT_CHARS) {
-            PAGE.remove(); // a custom page of up to 1 MiB is allowed; its builder is not kept
+        // The request's values are escaped into this event loop's scratch, then the page is written from its
+        // encoded parts and those values straight into the response.
+        PageTemplate.Scratch scratch = PAGE.get();
+        int length = template.prepare(pendingValues, scratch);
+        ByteBuf response = responses.start(ctx.alloc(), ticker, now, pendingCode, pendingHttp10, connection,
+                pendingHead, pendingVariant.contentTypeLine, extraHeaders, length);
+        if (!pendingHead) {
+            template.writeTo(response, scratch);
+        }
+        if (scratch.chars.capacity() > PageTemplate.Scratch.KEPT_CHARS) {
+            PAGE.remove(); // a page with very many placeholders may need more; its scratch is not kept
         }
         return response;
     }
@@ -384,8 +386,9 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
 
     private ByteBuf scrapeResponse(ChannelHandlerContext ctx, long now, Responses.Connection connection,
                                    MetricsEndpoint.Scrape scrape) {
-        return responses.build(ctx.alloc(), ticker, now, 200, "OK", pendingHttp10, connection, pendingHead,
-                scrape.contentType(), scrape.gzip() ? "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n"
+        return responses.build(ctx.alloc(), ticker, now, 200, pendingHttp10, connection, pendingHead,
+                Responses.contentTypeLine(scrape.contentType()),
+                scrape.gzip() ? "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n"
                         : "Vary: Accept, Accept-Encoding\r\n", scrape.body());
     }
 

@@ -18,12 +18,15 @@ enum Variant {
     final PageFormat format;
     /** The Content-Type header value: always the served type with its charset, never the client's words. */
     final String contentType;
+    /** The same, as {@link Responses#contentTypeLine} encodes it for a response. */
+    final byte[] contentTypeLine;
 
     Variant(String type, String subtype, PageFormat format) {
         this.type = type;
         this.subtype = subtype;
         this.format = format;
         this.contentType = type + "/" + subtype + "; charset=utf-8";
+        this.contentTypeLine = Responses.contentTypeLine(contentType);
     }
 
     String mediaType() {

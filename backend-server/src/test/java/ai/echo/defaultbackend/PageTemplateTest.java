@@ -2,6 +2,8 @@ package ai.echo.defaultbackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -30,9 +32,20 @@ class PageTemplateTest {
         if (fixed != null) {
             return new String(fixed, StandardCharsets.UTF_8);
         }
-        StringBuilder out = new StringBuilder();
-        template.renderTo(values, out);
-        return out.toString();
+        return render(template, values, new PageTemplate.Scratch());
+    }
+
+    /** Prepares and writes the page with {@code scratch}, checking the length it announced. */
+    private static String render(PageTemplate template, String[] values, PageTemplate.Scratch scratch) {
+        int length = template.prepare(values, scratch);
+        ByteBuf out = Unpooled.buffer(length, length);
+        try {
+            template.writeTo(out, scratch);
+            assertThat(out.readableBytes()).as("the length prepare() announced").isEqualTo(length);
+            return out.toString(StandardCharsets.UTF_8);
+        } finally {
+            out.release();
+        }
     }
 
     @Test
@@ -103,6 +116,27 @@ class PageTemplateTest {
         assertThat(template.fixed()).isSameAs(first);
         assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("<h1>down</h1> {{not_ours}} é");
         assertThat(page(template, values("y"))).isEqualTo("<h1>down</h1> {{not_ours}} é");
+    }
+
+    @Test
+    void oneScratchServesPageAfterPageWithExactLengths() {
+        PageTemplate.Scratch scratch = new PageTemplate.Scratch();
+        // More placeholders than the scratch starts with room for, adjacent, first and last, between
+        // literals of two- and three-byte characters.
+        PageTemplate many = PageTemplate.parse("{{code}}{{reason}}é{{request_id}}€".repeat(7) + "{{service}}",
+                PageFormat.HTML);
+        String[] values = values("<\u00e9\u0001>");
+        String value = "&lt;\uFFFD\uFFFD&gt;"; // sanitised, then escaped
+        String first = render(many, values, scratch);
+        assertThat(first).isEqualTo((value + value + "é" + value + "€").repeat(7) + value);
+        // A shorter page through the same scratch holds none of the longer one's values.
+        PageTemplate json = PageTemplate.builtIn(PageFormat.JSON);
+        String[] plain = values("");
+        plain[PageTemplate.Placeholder.CODE.ordinal()] = "404";
+        plain[PageTemplate.Placeholder.REASON.ordinal()] = "Not Found";
+        assertThat(render(json, plain, scratch))
+                .isEqualTo("{\"code\":404,\"reason\":\"Not Found\",\"request_id\":\"\"}\n");
+        assertThat(render(many, values, scratch)).isEqualTo(first);
     }
 
     @ParameterizedTest

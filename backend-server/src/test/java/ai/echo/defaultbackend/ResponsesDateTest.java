@@ -35,8 +35,9 @@ class ResponsesDateTest {
     }
 
     private String dateOfBuiltResponse() {
-        return dateOf(responses.build(ByteBufAllocator.DEFAULT, ticker, ticker.nanoTime(), 503,
-                "Service Unavailable", false, Responses.Connection.DEFAULT, false, "text/plain", "", "down"));
+        return dateOf(responses.build(ByteBufAllocator.DEFAULT, ticker, ticker.nanoTime(), 503, false,
+                Responses.Connection.DEFAULT, false, Responses.contentTypeLine("text/plain"), "",
+                "down".getBytes(StandardCharsets.US_ASCII)));
     }
 
     /** The Date value of a response, which is released. */
