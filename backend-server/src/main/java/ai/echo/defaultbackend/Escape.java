@@ -68,7 +68,13 @@ final class Escape {
 
     /** For HTML text and attribute values. */
     static void html(CharSequence value, StringBuilder out) {
-        for (int i = 0; i < value.length(); i++) {
+        int i = 0;
+        while (i < value.length() && !special(value.charAt(i))) {
+            i++;
+        }
+        // Most values have nothing to escape: they are copied whole, not a character at a time.
+        out.append(value, 0, i);
+        for (; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '&' -> out.append("&amp;");
@@ -83,7 +89,12 @@ final class Escape {
 
     /** For XML text and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
     static void xml(CharSequence value, StringBuilder out) {
-        for (int i = 0; i < value.length(); i++) {
+        int i = 0;
+        while (i < value.length() && !special(value.charAt(i))) {
+            i++;
+        }
+        out.append(value, 0, i);
+        for (; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '&' -> out.append("&amp;");
@@ -103,7 +114,12 @@ final class Escape {
      * non-ASCII is escaped so that a log line is plain ASCII.
      */
     static void json(CharSequence value, StringBuilder out) {
-        for (int i = 0; i < value.length(); i++) {
+        int i = 0;
+        while (i < value.length() && !special(value.charAt(i))) {
+            i++;
+        }
+        out.append(value, 0, i);
+        for (; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
@@ -121,6 +137,14 @@ final class Escape {
                 }
             }
         }
+    }
+
+    /**
+     * Whether a character may need escaping in any of the formats: outside visible ASCII, or one of
+     * {@code " & ' < > \}. Up to the first such character a value is copied as it is.
+     */
+    private static boolean special(char c) {
+        return c < 0x20 || c >= 0x7f || c == '"' || c == '&' || c == '\'' || c == '<' || c == '>' || c == '\\';
     }
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();

@@ -67,4 +67,29 @@ class EscapeTest {
                 .isEqualTo("h".repeat(HEADER_LIMIT - 1) + "?");
         assertThat(Escape.headerValue(null)).isEmpty();
     }
+
+    @Test
+    void escapesFromTheFirstSpecialCharacterOnAndCopiesCleanTextAsItIs() {
+        String clean = "req-3f2a9c8e /api/v1?page=2;x=y";
+        for (String format : new String[] {"html", "xml", "json"}) {
+            assertThat(escape(format, clean)).as(format).isEqualTo("before|" + clean);
+            assertThat(escape(format, "")).as(format).isEqualTo("before|");
+        }
+        assertThat(escape("html", "ab<c&'\"d\\>")).isEqualTo("before|ab&lt;c&amp;&#39;&quot;d\\&gt;");
+        assertThat(escape("xml", "ab\u0001c'\t\uFFFE>")).isEqualTo("before|ab\uFFFDc&apos;\t\uFFFD&gt;");
+        assertThat(escape("json", "ab'c\"\\\n\u00e9<")).isEqualTo("before|ab'c\\\"\\\\\\n\\u00e9\\u003c");
+        // A special character first, and last.
+        assertThat(escape("json", "&x")).isEqualTo("before|\\u0026x");
+        assertThat(escape("html", "x&")).isEqualTo("before|x&amp;");
+    }
+
+    private static String escape(String format, String value) {
+        StringBuilder out = new StringBuilder("before|");
+        switch (format) {
+            case "html" -> Escape.html(value, out);
+            case "xml" -> Escape.xml(value, out);
+            default -> Escape.json(value, out);
+        }
+        return out.toString();
+    }
 }
