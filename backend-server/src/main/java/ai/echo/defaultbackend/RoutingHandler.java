@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -52,14 +51,18 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private static final String METRICS = "/metrics";
-    // AsciiString keeps its hash: a lookup on every request should not hash the name again.
-    private static final AsciiString X_CODE = AsciiString.cached("x-code");
-    private static final AsciiString X_FORMAT = AsciiString.cached("x-format");
-    private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
-    private static final AsciiString X_ORIGINAL_URI = AsciiString.cached("x-original-uri");
-    private static final AsciiString X_NAMESPACE = AsciiString.cached("x-namespace");
-    private static final AsciiString X_INGRESS_NAME = AsciiString.cached("x-ingress-name");
-    private static final AsciiString X_SERVICE_NAME = AsciiString.cached("x-service-name");
+    // The decoder's own constants: a lookup by one neither hashes the name again nor, when the client
+    // spelled the name the usual way, compares its characters (the stored name is the same object).
+    private static final AsciiString X_CODE = StrictRequestDecoder.knownName("X-Code");
+    private static final AsciiString X_FORMAT = StrictRequestDecoder.knownName("X-Format");
+    private static final AsciiString X_REQUEST_ID = StrictRequestDecoder.knownName("X-Request-ID");
+    private static final AsciiString X_ORIGINAL_URI = StrictRequestDecoder.knownName("X-Original-URI");
+    private static final AsciiString X_NAMESPACE = StrictRequestDecoder.knownName("X-Namespace");
+    private static final AsciiString X_INGRESS_NAME = StrictRequestDecoder.knownName("X-Ingress-Name");
+    private static final AsciiString X_SERVICE_NAME = StrictRequestDecoder.knownName("X-Service-Name");
+    private static final AsciiString ACCEPT = StrictRequestDecoder.knownName("Accept");
+    private static final AsciiString ACCEPT_ENCODING = StrictRequestDecoder.knownName("Accept-Encoding");
+    private static final AsciiString USER_AGENT = StrictRequestDecoder.knownName("User-Agent");
     /** The headers ingress-nginx sends with X-Code, echoed back by {@code --debug}. */
     private static final String[] DEBUG_HEADERS = {
         "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
@@ -212,8 +215,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             if (features.metricsEndpoint() != null && hasPath(uri, METRICS)) {
                 pendingRoute = Route.METRICS;
                 pendingValues = new String[] {
-                    request.headers().get(HttpHeaderNames.ACCEPT),
-                    request.headers().get(HttpHeaderNames.ACCEPT_ENCODING),
+                    request.headers().get(ACCEPT),
+                    request.headers().get(ACCEPT_ENCODING),
                 };
             } else if (features.errorPages() != null) {
                 prepareErrorPage(request);
@@ -230,7 +233,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
                 remoteAddress(ctx),
                 request.method().name(),
                 uri,
-                request.headers().get(HttpHeaderNames.USER_AGENT),
+                request.headers().get(USER_AGENT),
                 request.headers().get(X_REQUEST_ID),
                 request.headers().get(X_CODE),
             };
@@ -309,7 +312,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         pendingRoute = Route.ERROR_PAGE;
         pendingCode = code;
         String format = headers.get(X_FORMAT);
-        String asked = format != null && !format.isBlank() ? format : headers.get(HttpHeaderNames.ACCEPT);
+        String asked = format != null && !format.isBlank() ? format : headers.get(ACCEPT);
         if (asked == null || !asked.equals(lastAsked)) {
             // A connection from ingress-nginx sends the same Accept again and again: negotiate it once.
             lastAsked = asked;

@@ -444,6 +444,23 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return super.splitHeaderName(line, start, length);
     }
 
+    /**
+     * The constant this decoder stores for a header name sent in this spelling. A lookup by it finds the
+     * field by identity, where any other spelling of the name is compared character by character.
+     *
+     * @throws IllegalArgumentException if the name is not one of the decoder's constants
+     */
+    static AsciiString knownName(String name) {
+        if (name.length() < KNOWN_NAMES.length) {
+            for (AsciiString known : KNOWN_NAMES[name.length()]) {
+                if (known.contentEquals(name)) {
+                    return known;
+                }
+            }
+        }
+        throw new IllegalArgumentException("not a header name the decoder keeps as a constant: " + name);
+    }
+
     private static AsciiString[][] byLength(String... names) {
         int longest = 0;
         for (String name : names) {

@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.WriteBufferWaterMark;
@@ -10,6 +11,7 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.nio.charset.StandardCharsets;
@@ -254,6 +256,23 @@ class PipelineTest {
         assertThat(headers.get("Accept")).isNull();
         assertThat(headers.size()).isEqualTo(1);
         releaseLastContent(channel);
+    }
+
+    /** The handler looks headers up by the decoder's own name constants, which find every spelling. */
+    @Test
+    void knownNamesAreTheObjectsStoredAndFindEverySpelling() {
+        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        AsciiString xCode = StrictRequestDecoder.knownName("X-Code");
+        HttpHeaders headers = decodedHeaders(channel, "X-Code: 503\r\nx-code: 500\r\nX-CODE: 404\r\n");
+        List<Map.Entry<CharSequence, CharSequence>> entries = entries(headers);
+        assertThat((Object) entries.get(0).getKey()).isSameAs(xCode);
+        assertThat((Object) entries.get(1).getKey()).isNotSameAs(xCode);
+        assertThat(headers.getAll(xCode)).containsExactly("503", "500", "404");
+        releaseLastContent(channel);
+        assertThatThrownBy(() -> StrictRequestDecoder.knownName("X-Unknown"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("X-Unknown");
+        assertThatThrownBy(() -> StrictRequestDecoder.knownName("x-code"))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     /** The headers of the request decoded from a head with these header lines (and a Host); its body is left. */
