@@ -169,12 +169,20 @@ final class PageTemplate {
      * the escaped values only, never a page's text, so it stays small whatever the page.
      */
     static final class Scratch {
-        /** Kept while it stays this small; a template with very many placeholders may grow it further. */
-        static final int KEPT_CHARS = 16 * 1024;
+        private static final int KEPT_CHARS = 16 * 1024;
+        private static final int KEPT_SLOTS = 256;
 
         final StringBuilder chars = new StringBuilder(256);
         /** Per placeholder, the end of its escaped value in {@link #chars} and that value's length in bytes. */
         int[] slices = new int[16];
+
+        /**
+         * Whether it is still small enough to keep for the next page: a custom page of up to 1 MiB may have
+         * very many placeholders, or long values in them, and grow it far beyond what pages need.
+         */
+        boolean worthKeeping() {
+            return chars.capacity() <= KEPT_CHARS && slices.length <= 2 * KEPT_SLOTS;
+        }
     }
 
     /** The page served when the directory has none for a code and format: plain, readable, no assets. */

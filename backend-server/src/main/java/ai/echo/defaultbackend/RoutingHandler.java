@@ -367,8 +367,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         if (!pendingHead) {
             template.writeTo(response, scratch);
         }
-        if (scratch.chars.capacity() > PageTemplate.Scratch.KEPT_CHARS) {
-            PAGE.remove(); // a page with very many placeholders may need more; its scratch is not kept
+        if (!scratch.worthKeeping()) {
+            PAGE.remove();
         }
         return response;
     }

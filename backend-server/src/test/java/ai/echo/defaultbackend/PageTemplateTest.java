@@ -139,6 +139,24 @@ class PageTemplateTest {
         assertThat(render(many, values, scratch)).isEqualTo(first);
     }
 
+    @Test
+    void aScratchGrownByAnOutsizedPageIsNotWorthKeeping() {
+        PageTemplate.Scratch scratch = new PageTemplate.Scratch();
+        String[] empty = values("");
+        render(PageTemplate.builtIn(PageFormat.HTML), values("r".repeat(Escape.MAX_VALUE_CHARS)), scratch);
+        assertThat(scratch.worthKeeping()).as("after a built-in page").isTrue();
+
+        PageTemplate manySlots = PageTemplate.parse("{{request_id}}".repeat(257), PageFormat.TEXT);
+        assertThat(render(manySlots, empty, scratch)).isEmpty();
+        assertThat(scratch.worthKeeping()).as("after 257 placeholders").isFalse();
+
+        scratch = new PageTemplate.Scratch();
+        PageTemplate longValues = PageTemplate.parse("{{original_uri}}".repeat(40), PageFormat.TEXT);
+        assertThat(render(longValues, values("u".repeat(Escape.MAX_VALUE_CHARS)), scratch))
+                .hasSize(40 * Escape.MAX_VALUE_CHARS);
+        assertThat(scratch.worthKeeping()).as("after 20,480 characters of values").isFalse();
+    }
+
     @ParameterizedTest
     @EnumSource(PageFormat.class)
     void builtInPagesShowCodeReasonAndRequestId(PageFormat format) {
