@@ -204,6 +204,16 @@ class ErrorPagePipelineTest {
     }
 
     @Test
+    void anHttp10KeepAliveRequestIsAnsweredWithItsValuesAndKeptOpen() {
+        send(open(), "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Code: 502\r\nX-Format: application/json\r\n"
+                + "X-Original-URI: /a\"<b\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(errorResponse("HTTP/1.0 502 Bad Gateway",
+                "application/json; charset=utf-8\r\nConnection: keep-alive",
+                "{\"code\":502,\"uri\":\"/a\\\"\\u003cb\"}"));
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() {
         send(open(), "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\nX-Format: text/plain\r\n\r\n"
                 + "GET /x HTTP/1.1\r\nHost: x\r\n\r\n"
