@@ -50,33 +50,23 @@ final class PageTemplate {
     /** The whole page when it has no placeholder; null otherwise. */
     private final byte[] fixed;
 
-    private PageTemplate(PageFormat format, Object[] parts) {
+    /** @param literals the text around the placeholders, one more than {@code slots} */
+    private PageTemplate(PageFormat format, List<String> literals, List<Placeholder> slots) {
         this.format = format;
-        List<byte[]> literals = new ArrayList<>();
-        List<Placeholder> slots = new ArrayList<>();
-        StringBuilder literal = new StringBuilder();
-        for (Object part : parts) {
-            if (part instanceof String) {
-                literal.append((String) part);
-            } else {
-                literals.add(literal.toString().getBytes(StandardCharsets.UTF_8));
-                literal.setLength(0);
-                slots.add((Placeholder) part);
-            }
-        }
-        literals.add(literal.toString().getBytes(StandardCharsets.UTF_8));
-        this.literals = literals.toArray(new byte[0][]);
-        this.slots = slots.toArray(new Placeholder[0]);
+        this.literals = new byte[literals.size()][];
         int bytes = 0;
-        for (byte[] encoded : this.literals) {
-            bytes += encoded.length;
+        for (int i = 0; i < this.literals.length; i++) {
+            this.literals[i] = literals.get(i).getBytes(StandardCharsets.UTF_8);
+            bytes += this.literals[i].length;
         }
         this.literalBytes = bytes;
+        this.slots = slots.toArray(new Placeholder[0]);
         this.fixed = this.slots.length == 0 ? this.literals[0] : null;
     }
 
     static PageTemplate parse(String text, PageFormat format) {
-        List<Object> parts = new ArrayList<>();
+        List<String> literals = new ArrayList<>();
+        List<Placeholder> slots = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
         int pos = 0;
         while (pos < text.length()) {
@@ -95,19 +85,13 @@ final class PageTemplate {
                 pos = open + 2;
                 continue;
             }
-            literal.append(text, pos, open);
-            if (literal.length() > 0) {
-                parts.add(literal.toString());
-                literal.setLength(0);
-            }
-            parts.add(placeholder);
+            literals.add(literal.append(text, pos, open).toString());
+            literal.setLength(0);
+            slots.add(placeholder);
             pos = close + 2;
         }
-        literal.append(text, pos, text.length());
-        if (literal.length() > 0) {
-            parts.add(literal.toString());
-        }
-        return new PageTemplate(format, parts.toArray());
+        literals.add(literal.append(text, pos, text.length()).toString());
+        return new PageTemplate(format, literals, slots);
     }
 
     PageFormat format() {
