@@ -68,13 +68,7 @@ final class Escape {
 
     /** For HTML text and attribute values. */
     static void html(CharSequence value, StringBuilder out) {
-        int i = 0;
-        while (i < value.length() && !special(value.charAt(i))) {
-            i++;
-        }
-        // Most values have nothing to escape: they are copied whole, not a character at a time.
-        out.append(value, 0, i);
-        for (; i < value.length(); i++) {
+        for (int i = copyClean(value, out); i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '&' -> out.append("&amp;");
@@ -89,12 +83,7 @@ final class Escape {
 
     /** For XML text and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
     static void xml(CharSequence value, StringBuilder out) {
-        int i = 0;
-        while (i < value.length() && !special(value.charAt(i))) {
-            i++;
-        }
-        out.append(value, 0, i);
-        for (; i < value.length(); i++) {
+        for (int i = copyClean(value, out); i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '&' -> out.append("&amp;");
@@ -114,12 +103,7 @@ final class Escape {
      * non-ASCII is escaped so that a log line is plain ASCII.
      */
     static void json(CharSequence value, StringBuilder out) {
-        int i = 0;
-        while (i < value.length() && !special(value.charAt(i))) {
-            i++;
-        }
-        out.append(value, 0, i);
-        for (; i < value.length(); i++) {
+        for (int i = copyClean(value, out); i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
@@ -140,9 +124,21 @@ final class Escape {
     }
 
     /**
-     * Whether a character may need escaping in any of the formats: outside visible ASCII, or one of
-     * {@code " & ' < > \}. Up to the first such character a value is copied as it is.
+     * Appends {@code value} up to its first character that may need escaping, in one copy: most values
+     * have none and are copied whole, not a character at a time.
+     *
+     * @return the index of that character, or the value's length
      */
+    private static int copyClean(CharSequence value, StringBuilder out) {
+        int i = 0;
+        while (i < value.length() && !special(value.charAt(i))) {
+            i++;
+        }
+        out.append(value, 0, i);
+        return i;
+    }
+
+    /** Whether a character may need escaping in some format: outside space to tilde, or {@code " & ' < > \}. */
     private static boolean special(char c) {
         return c < 0x20 || c >= 0x7f || c == '"' || c == '&' || c == '\'' || c == '<' || c == '>' || c == '\\';
     }
