@@ -50,6 +50,9 @@ public class PipelineBenchmark {
     /** What wrk sends. */
     static final String MINIMAL = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
 
+    /** What a browser (Firefox) accepts. */
+    static final String BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
     /** What a default backend really receives: a request forwarded by ingress-nginx, with its proxy headers. */
     static final String PROXIED = "GET /api/v1/unknown?page=2 HTTP/1.1\r\n"
             + "Host: shop.example.com\r\n"
@@ -61,7 +64,7 @@ public class PipelineBenchmark {
             + "X-Forwarded-Proto: https\r\n"
             + "X-Scheme: https\r\n"
             + "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-            + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+            + "Accept: " + BROWSER_ACCEPT + "\r\n"
             + "Accept-Encoding: gzip, deflate, br\r\n"
             + "\r\n";
 
@@ -82,11 +85,20 @@ public class PipelineBenchmark {
             + "Accept: application/json\r\n"
             + "\r\n";
 
+    /**
+     * The same from a browser's request: ingress-nginx passes on its Accept, so the page is the built-in
+     * HTML one, about 800 bytes of text around the request's values.
+     */
+    static final String CUSTOM_ERROR_HTML = CUSTOM_ERROR
+            .replace("X-Format: application/json", "X-Format: " + BROWSER_ACCEPT)
+            .replace("Accept: application/json", "Accept: " + BROWSER_ACCEPT);
+
     private EmbeddedChannel channel;
     /** The traffic listener as the server builds it by default: answers counted, X-Code honoured. */
     private EmbeddedChannel served;
     private ErrorPageStore errorPages;
     private ByteBuf customError;
+    private ByteBuf customErrorHtml;
     private ByteBuf minimal;
     private ByteBuf proxied;
     private ByteBuf healthz;
@@ -110,6 +122,7 @@ public class PipelineBenchmark {
                 new Features(Metrics.Port.TRAFFIC, metrics, null, errorPages, config.defaultResponseFormat(),
                         false, null)));
         customError = direct(CUSTOM_ERROR);
+        customErrorHtml = direct(CUSTOM_ERROR_HTML);
         checkAnswers();
     }
 
@@ -121,6 +134,8 @@ public class PipelineBenchmark {
         expect(served, minimal, 1, "HTTP/1.1 404 Not Found\r\n", "default backend - 404");
         expect(served, customError, 1, "HTTP/1.1 503 Service Unavailable\r\n",
                 text -> text.contains("\r\nContent-Type: application/json") && text.endsWith("}\n"));
+        expect(served, customErrorHtml, 1, "HTTP/1.1 503 Service Unavailable\r\n",
+                text -> text.contains("\r\nContent-Type: text/html") && text.endsWith("</html>\n"));
     }
 
     private static void expect(EmbeddedChannel channel, ByteBuf request, int responses, String statusLine,
@@ -157,6 +172,7 @@ public class PipelineBenchmark {
         served.finishAndReleaseAll();
         errorPages.close();
         customError.release();
+        customErrorHtml.release();
         minimal.release();
         proxied.release();
         healthz.release();
@@ -204,6 +220,12 @@ public class PipelineBenchmark {
     @Benchmark
     public int customError() {
         return roundTrip(served, customError, 1);
+    }
+
+    /** The same for a browser: the built-in HTML error page. */
+    @Benchmark
+    public int customErrorHtml() {
+        return roundTrip(served, customErrorHtml, 1);
     }
 
     private static int roundTrip(EmbeddedChannel channel, ByteBuf request, int responses) {

@@ -39,6 +39,8 @@ class PipelineBenchmarkTest {
 
     @Test
     void everyInvocationGetsItsWholeResponse() {
+        int htmlPage = benchmark.customErrorHtml();
+        assertThat(htmlPage).isGreaterThan(benchmark.customError() + 700);
         for (int i = 0; i < 1_000; i++) {
             assertThat(benchmark.notFoundMinimal()).isEqualTo(NOT_FOUND);
             assertThat(benchmark.notFoundProxied()).isEqualTo(NOT_FOUND);
@@ -46,6 +48,7 @@ class PipelineBenchmarkTest {
             assertThat(benchmark.pipelined16()).isEqualTo(PipelineBenchmark.PIPELINE_DEPTH * NOT_FOUND);
             assertThat(benchmark.notFoundServed()).isEqualTo(NOT_FOUND);
             assertThat(benchmark.customError()).isGreaterThan(NOT_FOUND);
+            assertThat(benchmark.customErrorHtml()).isEqualTo(htmlPage);
         }
     }
 }
