@@ -170,16 +170,6 @@ final class Responses {
         return ascii("\r\nContent-Type: " + contentType + "\r\n");
     }
 
-    /** The reason phrase of a status that {@link #build} and {@link #start} take. */
-    private static String reason(int status) {
-        if (status == 200) {
-            return "OK";
-        }
-        if (status < 400 || status > 599) {
-            throw new IllegalArgumentException("no reason phrase for status " + status);
-        }
-        return StatusText.reason(status);
-    }
 
     private static ByteBuf writeDecimal(ByteBuf buf, int value) {
         int digits = 1;
@@ -283,8 +273,9 @@ final class Responses {
             return buf.retainedDuplicate();
         }
 
+        /** The status line up to {@code "Date: "} of a status that {@link #build} and {@link #start} take. */
         byte[] statusLine(int status, boolean http10) {
-            if (status < 200 || status > 599) {
+            if (status != 200 && (status < 400 || status > 599)) {
                 throw new IllegalArgumentException("no status line for status " + status);
             }
             if (statusLines == null) {
@@ -293,7 +284,8 @@ final class Responses {
             int index = 2 * status + (http10 ? 1 : 0);
             byte[] line = statusLines[index];
             if (line == null) {
-                line = ascii((http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason(status) + "\r\nDate: ");
+                String reason = status == 200 ? "OK" : StatusText.reason(status);
+                line = ascii((http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason + "\r\nDate: ");
                 statusLines[index] = line;
             }
             return line;

@@ -274,7 +274,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
                 status = scrape != null ? 200 : 500;
                 response = scrape != null ? scrapeResponse(ctx, now, connection, scrape)
                         : responses.build(ctx.alloc(), ticker, now, 500, pendingHttp10, connection, pendingHead,
-                                Responses.contentTypeLine("text/plain; charset=utf-8"), "",
+                                Variant.TEXT_PLAIN.contentTypeLine, "",
                                 "metrics scrape failed".getBytes(StandardCharsets.US_ASCII));
             }
             default -> {
