@@ -451,10 +451,11 @@ class Bench:
             return case
 
         # The same requests at the same offered load for both servers, below saturation: each connection
-        # pauses after every answer (wrk's timers have a millisecond's resolution). At saturation a stall
-        # (for ours, a young collection) leaves a queue that only spare capacity can drain, and there is
-        # none, so the p99 of the flat-out cases weighs stalls heavily; these give the latency at a load
-        # both servers carry with room to spare.
+        # pauses after every answer (wrk's timers have a millisecond's resolution). Flat out, both cores are
+        # busy and the requests queue at whichever of server and wrk is the slower per request, so a few
+        # percent of CPU per request, or a stall such as a young collection, moves the p99 of the flat-out
+        # cases a lot (bench/RESULTS.md); these give the latency at a load both servers carry with room to
+        # spare.
         return flat_out + [paced("ka64", 1), paced("ka1000", 10), paced("xcode", 1)]
 
     def selected_cases(self):
