@@ -487,6 +487,8 @@ class Bench:
             self.throughput(report)
         if "peak" in args.parts:
             self.keepalive_peak(report)
+        if "scaling" in args.parts:
+            self.scaling(report)
         if "alloc" in args.parts:
             self.allocation(report)
         if "idle" in args.parts:
@@ -600,6 +602,42 @@ class Bench:
             finally:
                 if server:
                     self.stop(server)
+
+    def scaling(self, report):
+        """CPU time per request as the keep-alive connections grow, at about the same offered load.
+
+        The paced keep-alive case at each count of --scaling-connections, each connection pausing count/64
+        ms after every answer (1 ms at 64, as in the paced case; 16 ms at 1,000): the offered load stays
+        near the same, and what grows is how many connections' state a server goes through in turn, and so
+        how much of it is still in the core's caches when a connection's next request comes. One process
+        of each server for all counts; both interleaved, alternating which goes first.
+        """
+        base = {c["key"]: c for c in self.cases()}["ka64paced"]
+        servers = []
+        try:
+            servers.append(self.started(self.backend(extra_jvm=self.image_runtime("image"))))
+            servers.append(self.started(self.nginx()))
+            for server in servers:
+                self.wrk(server, base, self.args.warmup)
+            for count in self.args.scaling_connections:
+                pause = max(1, round(count / 64))
+                case = dict(base, name=f"{count} connections, {pause} ms pause", key=f"scaling{count}",
+                            connections=count, script_args=[str(pause)])
+                runs = report.scaling.setdefault((count, pause), {})
+                for server in servers:
+                    # A new set of connections: their set-up is compiled and settled before the count is measured.
+                    self.wrk(server, case, min(2, self.args.warmup))
+                for rep in range(self.args.scaling_reps):
+                    for server in (servers if rep % 2 == 0 else servers[::-1]):
+                        result = self.wrk(server, case, self.args.scaling_duration)
+                        runs.setdefault(server.name, []).append(result)
+                        log(f"scaling {count:5} conn {server.name:8} {result['rps']:>8.0f} req/s "
+                            f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
+        except (BenchError, OSError, subprocess.TimeoutExpired) as e:
+            self.fail(f"scaling: {e}")
+        finally:
+            for server in servers:
+                self.stop(server)
 
     def allocation(self, report):
         """Bytes the server allocates per request, case by case, from the collector's own accounts.
@@ -952,6 +990,7 @@ class Report:
         self.memory = {"backend": {}, "baseline": {}, "nginx": {}}
         self.idle = {}
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
+        self.scaling = {}  # (connections, pause ms) -> server -> [wrk result per repetition]
         self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
@@ -1052,6 +1091,29 @@ class Report:
             for server, m in self.keepalive_peak.items():
                 out.append(f"| {server} | {mib(m['before'])} | {mib(m['peak'])} | {mib(m['hwm'])} | {mib(m['after'])} |")
             out.append("")
+        if self.scaling:
+            out.append(f"Keep-alive connections paced to about the same offered load (each pauses connections/64 ms "
+                       f"after every answer): medians of {args.scaling_reps} interleaved {args.scaling_duration:g} s "
+                       "runs; ratios are medians of the per-repetition ratios backend/nginx.")
+            out.append("")
+            out.append("| connections (pause) | req/s, backend / nginx | user µs/req, backend / nginx | "
+                       "sys µs/req, backend / nginx | CPU ratio | user ratio | p99 ratio |")
+            out.append("|---|---|---|---|---|---|---|")
+            for (count, pause), runs in self.scaling.items():
+                ours, theirs = runs.get("backend", []), runs.get("nginx", [])
+
+                def both(field, fmt):
+                    return " / ".join(median_range([r[field] for r in rs], fmt).split(" ")[0] if rs else "-"
+                                      for rs in (ours, theirs))
+
+                def ratio(field):
+                    return median_range([o[field] / t[field] for o, t in zip(ours, theirs)
+                                         if o[field] is not None and t[field]], "{:.2f}")
+
+                out.append(f"| {count} ({pause} ms) | {both('rps', '{:.0f}')} | {both('user_us', '{:.2f}')} | "
+                           f"{both('sys_us', '{:.2f}')} | {ratio('cpu_us')} | {ratio('user_us')} | "
+                           f"{ratio('p99_us')} |")
+            out.append("")
         if self.allocation:
             out.append(f"| allocation, fresh process, one {args.duration:g} s run per case after its warm-up "
                        "(-Xlog:gc+heap) | bytes per request | young collections | requests |")
@@ -1113,8 +1175,15 @@ def parse_args(argv):
     parser.add_argument("--cases", nargs="*", default=[],
                         help="throughput cases to run, in the throughput and alloc parts (ka64 ka1000 close "
                              "pipe16 xcode healthz ka64paced ka1000paced xcodepaced; default all)")
-    parser.add_argument("--parts", nargs="*", default=["throughput", "peak", "alloc", "idle", "startup", "warmup"],
-                        help="parts to run: throughput peak alloc idle startup warmup (default all)")
+    parser.add_argument("--parts", nargs="*",
+                        default=["throughput", "peak", "scaling", "alloc", "idle", "startup", "warmup"],
+                        help="parts to run: throughput peak scaling alloc idle startup warmup (default all)")
+    parser.add_argument("--scaling-connections", nargs="*", type=int, default=[64, 128, 256, 512, 1000, 2000],
+                        help="keep-alive connection counts of the scaling part (default 64 128 256 512 1000 2000)")
+    parser.add_argument("--scaling-reps", type=int, default=3,
+                        help="repetitions per connection count in the scaling part (default 3)")
+    parser.add_argument("--scaling-duration", type=int, default=6,
+                        help="seconds per wrk run in the scaling part (default 6)")
     parser.add_argument("--idle-rest", type=float, default=10.0,
                         help="seconds after the first answer at which the servers' idle RSS is read a second "
                              "time, before any load (default 10)")
@@ -1149,6 +1218,7 @@ def parse_args(argv):
     args.argv = argv
     if args.smoke:
         args.reps, args.duration, args.warmup, args.startup_reps = 1, 1, 1, 1
+        args.scaling_reps, args.scaling_duration = 1, 1
         args.warmup_slices, args.warmup_reps, args.idle_settle, args.idle_rest = 2, 1, 1.0, 1.0
         args.idle_connections = min(args.idle_connections, 2000)
     return args

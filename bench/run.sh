@@ -26,6 +26,9 @@ connection per request, pipelining depth 16, the custom-error path (X-Code: 503,
 pauses after every answer (1 ms at 64 connections, plain and X-Code; 10 ms at 1000), so that both
 servers get the same offered load below saturation and their p99 is compared at the same load.
 
+Scaling: CPU time per request as the keep-alive connections grow (64 to 2000), at about the same
+offered load (each connection pauses connections/64 ms after every answer), both servers interleaved.
+
 Warm-up: requests per second in each second after a fresh start's first 200 (keep-alive 64), for the
 server with the image's flags, with its AOT cache, and nginx.
 
@@ -49,7 +52,10 @@ Options:
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these cases (throughput and alloc): ka64 ka1000 close pipe16 xcode healthz
                        ka64paced ka1000paced xcodepaced (the paced ones are left out of alloc)
-  --parts PART...      only these parts: throughput peak alloc idle startup warmup
+  --parts PART...      only these parts: throughput peak scaling alloc idle startup warmup
+  --scaling-connections N...  connection counts of the scaling part (default 64 128 256 512 1000 2000)
+  --scaling-reps N     repetitions per count in the scaling part (default 3)
+  --scaling-duration S seconds per wrk run in the scaling part (default 6)
   --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
   --warmup-reps N      fresh starts per warm-up variant (default 3)
   --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
@@ -68,7 +74,7 @@ Options:
   -h, --help           this help
 
 Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
-The full suite takes about 20 minutes; every load is bounded in time and stops by itself.
+The full suite takes about 25 minutes; every load is bounded in time and stops by itself.
 USAGE
 }
 
