@@ -619,7 +619,14 @@ class Bench:
             servers.append(self.started(self.nginx()))
             for server in servers:
                 self.wrk(server, base, self.args.warmup)
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
             for count in self.args.scaling_connections:
+                if count > soft - 100:
+                    # wrk holds one descriptor per connection; run.sh raises the limit to the hard one.
+                    note = f"scaling: {count} connections left out, over the open-files limit ({soft})"
+                    log(note)
+                    report.notes.append(note)
+                    continue
                 pause = max(1, round(count / 64))
                 case = dict(base, name=f"{count} connections, {pause} ms pause", key=f"scaling{count}",
                             connections=count, script_args=[str(pause)])
@@ -1099,20 +1106,21 @@ class Report:
             out.append("| connections (pause) | req/s, backend / nginx | user µs/req, backend / nginx | "
                        "sys µs/req, backend / nginx | CPU ratio | user ratio | p99 ratio |")
             out.append("|---|---|---|---|---|---|---|")
+            def both(runs, field, fmt):
+                """The two servers' medians, ours first."""
+                return " / ".join(fmt.format(statistics.median(r[field] for r in runs[name])) if runs.get(name)
+                                  else "-" for name in ("backend", "nginx"))
+
+            def ratio(runs, field):
+                """Median (min-max) of the per-repetition ratios, ours to nginx's."""
+                pairs = zip(runs.get("backend", []), runs.get("nginx", []))
+                return median_range([o[field] / t[field] for o, t in pairs if o[field] is not None and t[field]],
+                                    "{:.2f}")
+
             for (count, pause), runs in self.scaling.items():
-                ours, theirs = runs.get("backend", []), runs.get("nginx", [])
-
-                def both(field, fmt):
-                    return " / ".join(median_range([r[field] for r in rs], fmt).split(" ")[0] if rs else "-"
-                                      for rs in (ours, theirs))
-
-                def ratio(field):
-                    return median_range([o[field] / t[field] for o, t in zip(ours, theirs)
-                                         if o[field] is not None and t[field]], "{:.2f}")
-
-                out.append(f"| {count} ({pause} ms) | {both('rps', '{:.0f}')} | {both('user_us', '{:.2f}')} | "
-                           f"{both('sys_us', '{:.2f}')} | {ratio('cpu_us')} | {ratio('user_us')} | "
-                           f"{ratio('p99_us')} |")
+                out.append(f"| {count} ({pause} ms) | {both(runs, 'rps', '{:.0f}')} | "
+                           f"{both(runs, 'user_us', '{:.2f}')} | {both(runs, 'sys_us', '{:.2f}')} | "
+                           f"{ratio(runs, 'cpu_us')} | {ratio(runs, 'user_us')} | {ratio(runs, 'p99_us')} |")
             out.append("")
         if self.allocation:
             out.append(f"| allocation, fresh process, one {args.duration:g} s run per case after its warm-up "
@@ -1164,7 +1172,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true",
-                        help="every case once, briefly (about 90 s): checks the suite still runs; "
+                        help="every case once, briefly (about two minutes): checks the suite still runs; "
                              "figures are not meaningful")
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each throughput case (default 5)")
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run (default 8)")

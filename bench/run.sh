@@ -39,7 +39,7 @@ the server runs as the image runs it. As in the image, Netty's epoll library is 
 once and given as -Djava.library.path, rather than copied to a temporary file at every start.
 
 Options:
-  --smoke              every case once, about one second each (about 90 s in all); what CI runs.
+  --smoke              every case once, about one second each (about two minutes in all); what CI runs.
                        Exits non-zero when a case cannot run or a server answers wrongly; figures
                        are never judged.
   --rebuild            rebuild the jar first (./mvnw -B -q -DskipTests package)
