@@ -100,8 +100,7 @@ final class Responses {
                 for (Connection connection : Connection.values()) {
                     for (int head = 0; head < 2; head++) {
                         int index = index(kind, http10 == 1, connection, head == 1);
-                        heads[index] = ascii((http10 == 1 ? "HTTP/1.0 " : "HTTP/1.1 ") + kind.status + " "
-                                + kind.reason + "\r\nDate: ");
+                        heads[index] = statusLine(kind.status, kind.reason, http10 == 1);
                         tails[index] = ascii("\r\nContent-Length: " + kind.body.length()
                                 + "\r\nContent-Type: text/plain; charset=utf-8\r\n" + connection.header + "\r\n"
                                 + (head == 1 ? "" : kind.body));
@@ -170,6 +169,10 @@ final class Responses {
         return ascii("\r\nContent-Type: " + contentType + "\r\n");
     }
 
+    /** A response's status line and the start of its Date header, up to {@code "Date: "}. */
+    private static byte[] statusLine(int status, String reason, boolean http10) {
+        return ascii((http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason + "\r\nDate: ");
+    }
 
     private static ByteBuf writeDecimal(ByteBuf buf, int value) {
         int digits = 1;
@@ -284,8 +287,7 @@ final class Responses {
             int index = 2 * status + (http10 ? 1 : 0);
             byte[] line = statusLines[index];
             if (line == null) {
-                String reason = status == 200 ? "OK" : StatusText.reason(status);
-                line = ascii((http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason + "\r\nDate: ");
+                line = Responses.statusLine(status, status == 200 ? "OK" : StatusText.reason(status), http10);
                 statusLines[index] = line;
             }
             return line;
