@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -113,6 +116,54 @@ class ImageConstraintsIT {
                     .isEmpty();
             assertThat(container.logs()).as("logs").doesNotContain("WARNING", "Exception");
         }
+    }
+
+    /**
+     * {@code --transport io_uring} from a read-only root: Netty's io_uring library loads from the image's
+     * {@code /app/lib}, as epoll's does, since there is no writable directory to extract it to. With the
+     * seccomp filter off and io_uring enabled in the kernel, the server serves the contract on io_uring;
+     * under podman's default seccomp profile, which may refuse {@code io_uring_setup}, it either serves on
+     * io_uring or exits 1 saying why: asked for by name, the transport never falls back to epoll.
+     */
+    @Test
+    void ioUringFromAReadOnlyRootLoadsItsLibraryFromTheImage() throws IOException {
+        Pattern outcome = Pattern.compile("started: transport (\\S+), traffic port (\\d+), service port (\\d+)"
+                + "|transport io_uring is not available: (.*)");
+        boolean kernelAllows = ioUringEnabledInKernel();
+        for (String seccomp : List.of("unconfined", "default")) {
+            int port = RawHttp.freePort();
+            int svcPort = RawHttp.freePort();
+            List<String> options = new ArrayList<>(List.of(
+                    "--network", "host", "--memory", "64m", "--memory-swap", "64m", "--health-interval", "disable",
+                    "--read-only", "--read-only-tmpfs=false", "--user", "65534:65534", "--cap-drop", "ALL",
+                    "-e", "TRANSPORT=io_uring", "-e", "PORT=" + port, "-e", "SVC_PORT=" + svcPort,
+                    "-e", "BIND_ADDRESS=127.0.0.1"));
+            if (seccomp.equals("unconfined")) {
+                options.addAll(List.of("--security-opt", "seccomp=unconfined"));
+            }
+            try (ImageContainer container = image.start(options, List.of())) {
+                Matcher matched = container.awaitLog(outcome, START_TIMEOUT);
+                System.out.printf("io_uring, seccomp %s: %s%n", seccomp, matched.group());
+                if (matched.group(1) != null) {
+                    assertThat(matched.group(1)).as("transport in the startup line").isEqualTo("io_uring");
+                    assertContract(port, svcPort);
+                } else {
+                    assertThat(matched.group(4)).as("why io_uring did not start")
+                            .doesNotContain("could not load a native library");
+                    assertThat(container.awaitExit(START_TIMEOUT)).as("exit code").isEqualTo(1);
+                    assertThat(seccomp.equals("unconfined") && kernelAllows)
+                            .as("io_uring refused with no seccomp filter, on a kernel that enables it: %s",
+                                    matched.group(4))
+                            .isFalse();
+                }
+            }
+        }
+    }
+
+    /** Whether the host kernel lets every process use io_uring ({@code kernel.io_uring_disabled}, Linux 6.6+). */
+    private static boolean ioUringEnabledInKernel() throws IOException {
+        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
+        return Files.exists(sysctl) && Files.readString(sysctl).strip().equals("0");
     }
 
     private static void assertContract(int port, int svcPort) {
