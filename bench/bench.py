@@ -296,34 +296,40 @@ class Bench:
         flags = list(FALLBACK_FLAGS) + (FALLBACK_FLAGS_JDK24 if major >= 24 else []) + self.args.jvm_arg
         return flags, "fallback flags of bench/bench.py"
 
-    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None, server_args=(), jar=None):
+    def backend(self, name="backend", java=None, flags=None, extra_jvm=(), port=None, server_args=(), jar=None,
+                baseline=False):
+        """Our server on a free port, with --server-arg's flags, or --baseline-server-arg's for the baseline."""
         java = java or self.java
         flags = self.jvm_flags if flags is None else flags
         port = port or free_port()
         jar = jar or self.args.jar
+        chosen = self.args.baseline_server_arg if baseline else self.args.server_arg
         command = [java] + list(flags) + list(extra_jvm) + self.library_path(jar) + [
-            "-jar", jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1", *server_args]
+            "-jar", jar, "--port", str(port), "--svc-port", "0", "--bind-address", "127.0.0.1", *chosen,
+            *server_args]
         return Server(name, command, port, self.tmp)
 
     def library_path(self, jar):
-        """-Djava.library.path to the jar's epoll library, extracted once, as the image's ENTRYPOINT has it.
+        """-Djava.library.path to the jar's native transport libraries (epoll, io_uring) for this machine,
+        extracted once, as the image's ENTRYPOINT has them.
 
         Without it Netty copies the library out of the jar into a temporary file at every start, which
-        the image never does (docker/Dockerfile puts it in /app/lib): that copy, and the SecureRandom it
+        the image never does (docker/Dockerfile puts them in /app/lib): that copy, and the SecureRandom it
         names the file with, cost about 15 ms of the first /healthz and 1 MiB of RSS that are not the
         image's.
         """
         if jar not in self.native_dirs:
             arch = {"x86_64": "x86_64", "aarch64": "aarch_64"}.get(platform.machine())
-            entry = f"META-INF/native/libnetty_transport_native_epoll_{arch}.so"
+            entries = [f"META-INF/native/libnetty_transport_native_{name}_{arch}.so" for name in ("epoll", "io_uring42")]
             folder = os.path.join(self.tmp, f"native-{len(self.native_dirs)}")
             try:
                 with zipfile.ZipFile(jar) as archive:
-                    archive.extract(entry, folder)
-                os.replace(os.path.join(folder, entry), os.path.join(folder, os.path.basename(entry)))
+                    for entry in entries:
+                        archive.extract(entry, folder)
+                        os.replace(os.path.join(folder, entry), os.path.join(folder, os.path.basename(entry)))
                 self.native_dirs[jar] = [f"-Djava.library.path={folder}"]
             except (KeyError, OSError, zipfile.BadZipFile) as e:
-                log(f"no epoll library extracted from {jar} ({e}): Netty extracts it at every start")
+                log(f"no native libraries extracted from {jar} ({e}): Netty extracts them at every start")
                 self.native_dirs[jar] = []
         return self.native_dirs[jar]
 
@@ -512,7 +518,8 @@ class Bench:
             # Another build of the server, same JVM and flags, in the same rotation: a change measured
             # side by side with what it changes, on the same machine at the same moments.
             servers.insert(1, self.started(self.backend(
-                "baseline", jar=args.baseline_jar, extra_jvm=self.image_runtime("baseline", args.baseline_jar))))
+                "baseline", jar=args.baseline_jar, extra_jvm=self.image_runtime("baseline", args.baseline_jar),
+                baseline=True)))
         time.sleep(0.5)
         for server in servers:
             report.memory[server.name]["idle"] = server.rss_kb()
@@ -1031,6 +1038,9 @@ class Report:
                    f"`{' '.join(self.bench.jvm_flags)}`"
                    + ("; throughput and memory with an AOT cache trained as the image's build does"
                       if self.bench.aot_used else "; no AOT cache"))
+        if args.server_arg or args.baseline_server_arg:
+            out.append(f"- server flags: backend `{' '.join(args.server_arg) or '(none)'}`"
+                       + (f", baseline `{' '.join(args.baseline_server_arg) or '(none)'}`" if args.baseline_jar else ""))
         out.append(f"- nginx: `{nginx_version(args.nginx)}`, 1 worker, access log off; wrk `-t1`, "
                    f"{args.duration} s per run, {args.reps} repetition(s) after a {args.warmup} s warm-up per case")
         out.append(f"- server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; load average at the end: "
@@ -1081,7 +1091,7 @@ class Report:
                            f"{mib(m.get('hwm'))} | {mib(m.get('after'))} |")
             out.append("")
             if "baseline" in self.servers():
-                out.append(f"This build against the baseline (`{self.args.baseline_jar}`), same JVM and flags: "
+                out.append(f"This build against the baseline (`{self.args.baseline_jar}`), same JVM and JVM flags: "
                            "median (min-max) of the per-repetition ratios backend/baseline.")
                 out.append("")
                 out.append("| case | req/s | CPU µs/req | p99 |")
@@ -1219,6 +1229,12 @@ def parse_args(argv):
                              "they use one, trained as the image's build does, on JDK 25 with the image's flags)")
     parser.add_argument("--jvm-arg", action="append", default=[],
                         help="one more JVM flag for every run with flags (repeatable), to try a change")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="one more flag for our server in every part (repeatable), say "
+                             "--server-arg=--transport=io_uring; not for the baseline, nor for the JDK 25 AOT "
+                             "training run, which runs as the image's build does")
+    parser.add_argument("--baseline-server-arg", action="append", default=[],
+                        help="one more flag for the baseline build (repeatable)")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (logs, configs)")

@@ -35,8 +35,9 @@ server with the image's flags, with its AOT cache, and nginx.
 The JVM flags are docker/jvm.options then docker/jvm25.options (the image's @argfiles) on JDK 25 when
 they exist, otherwise the fallback flags listed at the top of bench/bench.py. With the image's flags the
 throughput and memory parts also use an AOT cache, trained first as the image's build trains its own:
-the server runs as the image runs it. As in the image, Netty's epoll library is taken out of the jar
-once and given as -Djava.library.path, rather than copied to a temporary file at every start.
+the server runs as the image runs it. As in the image, Netty's native libraries (epoll, io_uring) are
+taken out of the jar once and given as -Djava.library.path, rather than copied to a temporary file at
+every start.
 
 Options:
   --smoke              every case once, about one second each (about two minutes in all); what CI runs.
@@ -67,9 +68,14 @@ Options:
                        default, on JDK 25 with the image's flags, they use one trained as the
                        image's build does: the image's runtime)
   --jvm-arg FLAG       one more JVM flag wherever flags are used (repeatable), to try a change
+  --server-arg FLAG    one more flag for our server in every part (repeatable), say
+                       --server-arg=--transport=io_uring; not for the baseline, nor for the AOT
+                       training run, which runs as the image's build does
   --baseline-jar JAR   another build of the server (say, main's) run beside this one in the
-                       throughput part, same JVM and flags, interleaved; adds a table of this
-                       build's ratios to it: a change measured side by side in one run
+                       throughput part, same JVM and JVM flags, interleaved; adds a table of this
+                       build's ratios to it: a change measured side by side in one run. The same
+                       jar with --server-arg compares two settings of one build.
+  --baseline-server-arg FLAG  one more flag for the baseline build (repeatable)
   --keep-tmp           keep the temporary folder with configs and server logs
   -h, --help           this help
 
