@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +33,7 @@ import tools.jackson.databind.node.ObjectNode;
  * under every constraint the rendered pod spec imposes ({@link PodAsPodman}: UID and GID, read-only root with
  * no tmpfs, capabilities, no-new-privileges, seccomp, memory limit, CPU weight), its rendered probes executed
  * as a kubelet executes them, the chart's {@code helm test} pod run against it, and a SIGTERM stop within the
- * rendered grace period. Once for the chart's defaults and once for the Kustomize base.
+ * rendered grace period. For the chart's defaults, for its io_uring values and for the Kustomize base.
  *
  * <p>The image reference is the one thing not taken from the rendering: the image built from this checkout
  * stands in for the published one, run by ID ({@link LocalImage}). Without podman the test fails, it never
@@ -58,6 +59,25 @@ class ChartPodIT {
                         Optional.of(HelmChart.ours().renderWithTestHook(scratch).only("Pod")));
             }
         },
+        /**
+         * {@code ci/io-uring-values.yaml}: the io_uring transport, with the container's seccomp profile
+         * Unconfined. Needs a kernel that lets every process use io_uring.
+         */
+        CHART_IO_URING {
+            @Override
+            Rendered render(Path scratch) {
+                String disabled = ioUringDisabled();
+                if (!disabled.equals("0")) {
+                    String message = "CHART_IO_URING skipped: this kernel does not let every process use io_uring"
+                            + " (kernel.io_uring_disabled " + disabled + ")";
+                    System.out.println(message);
+                    Assumptions.abort(message);
+                }
+                Path values = ChartRenderIT.ci("io-uring");
+                return new Rendered(HelmChart.ours().render(values),
+                        Optional.of(HelmChart.ours().renderWithTestHook(scratch, values).only("Pod")));
+            }
+        },
         KUSTOMIZE_BASE {
             @Override
             Rendered render(Path scratch) {
@@ -66,6 +86,16 @@ class ChartPodIT {
         };
 
         abstract Rendered render(Path scratch);
+    }
+
+    /** {@code kernel.io_uring_disabled} (Linux 6.6+): 0 lets every process use io_uring; "absent" before 6.6. */
+    private static String ioUringDisabled() {
+        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
+        try {
+            return Files.exists(sysctl) ? Files.readString(sysctl).strip() : "absent";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     record Rendered(Manifests manifests, Optional<ObjectNode> testPod) {
@@ -115,6 +145,9 @@ class ChartPodIT {
                     startup.initialDelaySeconds());
 
             assertConstraintsReachedTheKernel(backend, podSpec, container);
+            String transport = args.contains("--transport=io_uring") ? "io_uring" : "epoll";
+            assertThat(backend.logs()).as("the transport in the startup line")
+                    .contains("started: transport " + transport + ",");
 
             // Once the startup probe has passed, the kubelet runs these; initialDelaySeconds only postpones
             // the first liveness probe (30 s), whose answer is what matters here.

@@ -312,6 +312,21 @@ class ChartRenderIT {
     }
 
     @Test
+    void ioUringValuesChangeTheTransportAndOnlyTheContainersSeccompProfile() {
+        Manifests rendered = HelmChart.ours().render(ci("io-uring"));
+        JsonNode security = rendered.container().path("securityContext");
+
+        assertThat(strings(rendered.container().path("args"))).containsExactly("--port=8080", "--svc-port=10254",
+                "--timeout=5s", "--transport=io_uring");
+        assertThat(security.path("seccompProfile").path("type").asString()).isEqualTo("Unconfined");
+        assertThat(security.path("readOnlyRootFilesystem").asBoolean()).isTrue();
+        assertThat(security.path("allowPrivilegeEscalation").asBoolean()).isFalse();
+        assertThat(strings(security.path("capabilities").path("drop"))).containsExactly("ALL");
+        assertThat(rendered.podSpec().path("securityContext").path("seccompProfile").path("type").asString())
+                .isEqualTo("RuntimeDefault");
+    }
+
+    @Test
     void schedulingAndMetadataReachThePod() {
         Manifests rendered = HelmChart.ours().render(ci("scheduling"));
         JsonNode template = rendered.only("Deployment").path("spec").path("template");
