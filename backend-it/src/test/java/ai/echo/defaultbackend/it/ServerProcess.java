@@ -13,10 +13,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The packaged server jar, started as its own process exactly as a user starts it
@@ -37,6 +39,9 @@ public final class ServerProcess implements AutoCloseable {
     private ServerProcess(List<String> command, Map<String, String> env) {
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().keySet().removeIf(name -> name.matches("PORT|SVC_PORT|TIMEOUT|TRANSPORT"));
+        // The suite on another transport (the io-uring execution in backend-it/pom.xml); a test's own
+        // --transport flag or TRANSPORT still wins, as flags win over the environment.
+        transportUnderTest().ifPresent(transport -> builder.environment().put("TRANSPORT", transport));
         builder.environment().putAll(env);
         try {
             process = builder.start();
@@ -45,6 +50,32 @@ public final class ServerProcess implements AutoCloseable {
         }
         pumps.add(pump(process.getInputStream(), stdout));
         pumps.add(pump(process.getErrorStream(), stderr));
+    }
+
+    /**
+     * The transport every server of this run is started on ({@code -Dit.transport}), when not the default.
+     * For io_uring on a kernel that does not let every process use it, the test is skipped, saying so.
+     */
+    public static Optional<String> transportUnderTest() {
+        String transport = System.getProperty("it.transport", "");
+        if (transport.isEmpty()) {
+            return Optional.empty();
+        }
+        if (transport.equals("io_uring")) {
+            Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
+            try {
+                String disabled = Files.exists(sysctl) ? Files.readString(sysctl).strip() : "absent";
+                if (!disabled.equals("0")) {
+                    String message = "skipped on io_uring: this kernel does not let every process use it"
+                            + " (kernel.io_uring_disabled " + disabled + ")";
+                    System.out.println(message);
+                    Assumptions.abort(message);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return Optional.of(transport);
     }
 
     /** The jar under test, as Maven packaged it. */
