@@ -320,7 +320,8 @@ class Bench:
         """
         if jar not in self.native_dirs:
             arch = {"x86_64": "x86_64", "aarch64": "aarch_64"}.get(platform.machine())
-            entries = [f"META-INF/native/libnetty_transport_native_{name}_{arch}.so" for name in ("epoll", "io_uring42")]
+            entries = [f"META-INF/native/libnetty_transport_native_{name}_{arch}.so"
+                       for name in ("epoll", "io_uring42")]
             folder = os.path.join(self.tmp, f"native-{len(self.native_dirs)}")
             try:
                 with zipfile.ZipFile(jar) as archive:

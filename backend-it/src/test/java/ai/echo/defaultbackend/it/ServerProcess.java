@@ -61,21 +61,24 @@ public final class ServerProcess implements AutoCloseable {
         if (transport.isEmpty()) {
             return Optional.empty();
         }
-        if (transport.equals("io_uring")) {
-            Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
-            try {
-                String disabled = Files.exists(sysctl) ? Files.readString(sysctl).strip() : "absent";
-                if (!disabled.equals("0")) {
-                    String message = "skipped on io_uring: this kernel does not let every process use it"
-                            + " (kernel.io_uring_disabled " + disabled + ")";
-                    System.out.println(message);
-                    Assumptions.abort(message);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        String disabled = ioUringDisabled();
+        if (transport.equals("io_uring") && !disabled.equals("0")) {
+            String message = "skipped on io_uring: this kernel does not let every process use it"
+                    + " (kernel.io_uring_disabled " + disabled + ")";
+            System.out.println(message);
+            Assumptions.abort(message);
         }
         return Optional.of(transport);
+    }
+
+    /** {@code kernel.io_uring_disabled} (Linux 6.6+): "0" lets every process use io_uring; "absent" before 6.6. */
+    public static String ioUringDisabled() {
+        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
+        try {
+            return Files.exists(sysctl) ? Files.readString(sysctl).strip() : "absent";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The jar under test, as Maven packaged it. */

@@ -3,6 +3,7 @@ package ai.echo.defaultbackend.it.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.echo.defaultbackend.BackendConfig;
+import ai.echo.defaultbackend.it.ServerProcess;
 import ai.echo.defaultbackend.it.image.ImageContainer;
 import ai.echo.defaultbackend.it.image.LocalImage;
 import ai.echo.defaultbackend.it.image.RawHttp;
@@ -66,7 +67,7 @@ class ChartPodIT {
         CHART_IO_URING {
             @Override
             Rendered render(Path scratch) {
-                String disabled = ioUringDisabled();
+                String disabled = ServerProcess.ioUringDisabled();
                 if (!disabled.equals("0")) {
                     String message = "CHART_IO_URING skipped: this kernel does not let every process use io_uring"
                             + " (kernel.io_uring_disabled " + disabled + ")";
@@ -86,16 +87,6 @@ class ChartPodIT {
         };
 
         abstract Rendered render(Path scratch);
-    }
-
-    /** {@code kernel.io_uring_disabled} (Linux 6.6+): 0 lets every process use io_uring; "absent" before 6.6. */
-    private static String ioUringDisabled() {
-        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
-        try {
-            return Files.exists(sysctl) ? Files.readString(sysctl).strip() : "absent";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     record Rendered(Manifests manifests, Optional<ObjectNode> testPod) {

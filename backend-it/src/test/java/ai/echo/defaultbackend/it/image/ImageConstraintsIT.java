@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,7 +127,7 @@ class ImageConstraintsIT {
     void ioUringFromAReadOnlyRootLoadsItsLibraryFromTheImage() throws IOException {
         Pattern outcome = Pattern.compile("started: transport (\\S+), traffic port (\\d+), service port (\\d+)"
                 + "|transport io_uring is not available: (.*)");
-        boolean kernelAllows = ioUringEnabledInKernel();
+        boolean kernelAllows = ServerProcess.ioUringDisabled().equals("0");
         for (String seccomp : List.of("unconfined", "default")) {
             int port = RawHttp.freePort();
             int svcPort = RawHttp.freePort();
@@ -158,12 +156,6 @@ class ImageConstraintsIT {
                 }
             }
         }
-    }
-
-    /** Whether the host kernel lets every process use io_uring ({@code kernel.io_uring_disabled}, Linux 6.6+). */
-    private static boolean ioUringEnabledInKernel() throws IOException {
-        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
-        return Files.exists(sysctl) && Files.readString(sysctl).strip().equals("0");
     }
 
     private static void assertContract(int port, int svcPort) {
