@@ -34,7 +34,8 @@ import tools.jackson.databind.node.ObjectNode;
  * under every constraint the rendered pod spec imposes ({@link PodAsPodman}: UID and GID, read-only root with
  * no tmpfs, capabilities, no-new-privileges, seccomp, memory limit, CPU weight), its rendered probes executed
  * as a kubelet executes them, the chart's {@code helm test} pod run against it, and a SIGTERM stop within the
- * rendered grace period. For the chart's defaults, for its io_uring values and for the Kustomize base.
+ * rendered grace period. For the chart's defaults and its io_uring values, and for the Kustomize base with
+ * and without its io_uring component.
  *
  * <p>The image reference is the one thing not taken from the rendering: the image built from this checkout
  * stands in for the published one, run by ID ({@link LocalImage}). Without podman the test fails, it never
@@ -67,13 +68,7 @@ class ChartPodIT {
         CHART_IO_URING {
             @Override
             Rendered render(Path scratch) {
-                String disabled = ServerProcess.ioUringDisabled();
-                if (!disabled.equals("0")) {
-                    String message = "CHART_IO_URING skipped: this kernel does not let every process use io_uring"
-                            + " (kernel.io_uring_disabled " + disabled + ")";
-                    System.out.println(message);
-                    Assumptions.abort(message);
-                }
+                requireIoUring(name());
                 Path values = ChartRenderIT.ci("io-uring");
                 return new Rendered(HelmChart.ours().render(values),
                         Optional.of(HelmChart.ours().renderWithTestHook(scratch, values).only("Pod")));
@@ -84,9 +79,29 @@ class ChartPodIT {
             Rendered render(Path scratch) {
                 return new Rendered(Kustomize.build(ProjectPaths.kustomize().resolve("base")), Optional.empty());
             }
+        },
+        /** The base with {@code components/io-uring}: the same pod as {@link #CHART_IO_URING}. */
+        KUSTOMIZE_IO_URING {
+            @Override
+            Rendered render(Path scratch) {
+                requireIoUring(name());
+                return new Rendered(Kustomize.build(Kustomize.withComponents("pod-io-uring", List.of("io-uring"))),
+                        Optional.empty());
+            }
         };
 
         abstract Rendered render(Path scratch);
+
+        /** Skips the source, saying so, on a kernel that does not let every process use io_uring. */
+        static void requireIoUring(String source) {
+            String disabled = ServerProcess.ioUringDisabled();
+            if (!disabled.equals("0")) {
+                String message = source + " skipped: this kernel does not let every process use io_uring"
+                        + " (kernel.io_uring_disabled " + disabled + ")";
+                System.out.println(message);
+                Assumptions.abort(message);
+            }
+        }
     }
 
     record Rendered(Manifests manifests, Optional<ObjectNode> testPod) {

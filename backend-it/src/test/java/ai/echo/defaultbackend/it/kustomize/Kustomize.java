@@ -66,7 +66,7 @@ public final class Kustomize {
      * A kustomization of the base with some components, written under {@code backend-it/target}: Kustomize
      * refuses absolute paths, and a directory inside the repository reaches base and components relatively.
      */
-    static Path withComponents(String name, List<String> components) {
+    public static Path withComponents(String name, List<String> components) {
         Path directory = ProjectPaths.root().resolve("backend-it/target/kustomize-it").resolve(name);
         Path kustomize = ProjectPaths.kustomize();
         StringBuilder text = new StringBuilder("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")

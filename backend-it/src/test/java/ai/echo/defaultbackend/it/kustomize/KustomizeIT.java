@@ -79,6 +79,20 @@ class KustomizeIT {
     }
 
     @Test
+    void ioUringComponentMakesTheChartsIoUringPod() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("io-uring", List.of("io-uring")));
+        Manifests chart = HelmChart.ours().render(ProjectPaths.chart().resolve("ci/io-uring-values.yaml"));
+
+        assertThat(built.container().path("args")).isEqualTo(chart.container().path("args"));
+        assertThat(built.container().path("args").get(built.container().path("args").size() - 1).asString())
+                .isEqualTo("--transport=io_uring");
+        assertThat(built.container().path("securityContext")).isEqualTo(chart.container().path("securityContext"));
+        assertThat(built.container().path("securityContext").path("seccompProfile").path("type").asString())
+                .isEqualTo("Unconfined");
+        assertThat(built.podSpec().path("securityContext")).isEqualTo(base.podSpec().path("securityContext"));
+    }
+
+    @Test
     void serviceSelectsTheDeploymentPods() {
         JsonNode selector = base.only("Service").path("spec").path("selector");
         JsonNode podLabels = base.only("Deployment").path("spec").path("template").path("metadata").path("labels");
