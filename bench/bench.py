@@ -638,14 +638,14 @@ class Bench:
                 pause = max(1, round(count / 64))
                 case = dict(base, name=f"{count} connections, {pause} ms pause", key=f"scaling{count}",
                             connections=count, script_args=[str(pause)])
-                runs = report.scaling.setdefault((count, pause), {})
+                report.scaling.append((count, pause, case["key"]))
                 for server in servers:
                     # A new set of connections: their set-up is compiled and settled before the count is measured.
                     self.wrk(server, case, min(2, self.args.warmup))
                 for rep in range(self.args.scaling_reps):
                     for server in (servers if rep % 2 == 0 else servers[::-1]):
                         result = self.wrk(server, case, self.args.scaling_duration)
-                        runs.setdefault(server.name, []).append(result)
+                        report.add(case, server.name, rep, result)
                         log(f"scaling {count:5} conn {server.name:8} {result['rps']:>8.0f} req/s "
                             f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
         except (BenchError, OSError, subprocess.TimeoutExpired) as e:
@@ -1005,7 +1005,7 @@ class Report:
         self.memory = {"backend": {}, "baseline": {}, "nginx": {}}
         self.idle = {}
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
-        self.scaling = {}  # (connections, pause ms) -> server -> [wrk result per repetition]
+        self.scaling = []  # (connections, pause ms, case key), in order; the runs are in results
         self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
@@ -1040,8 +1040,8 @@ class Report:
                    + ("; throughput and memory with an AOT cache trained as the image's build does"
                       if self.bench.aot_used else "; no AOT cache"))
         if args.server_arg or args.baseline_server_arg:
-            out.append(f"- server flags: backend `{' '.join(args.server_arg) or '(none)'}`"
-                       + (f", baseline `{' '.join(args.baseline_server_arg) or '(none)'}`" if args.baseline_jar else ""))
+            baseline = f", baseline `{' '.join(args.baseline_server_arg) or '(none)'}`" if args.baseline_jar else ""
+            out.append(f"- server flags: backend `{' '.join(args.server_arg) or '(none)'}`{baseline}")
         out.append(f"- nginx: `{nginx_version(args.nginx)}`, 1 worker, access log off; wrk `-t1`, "
                    f"{args.duration} s per run, {args.reps} repetition(s) after a {args.warmup} s warm-up per case")
         out.append(f"- server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; load average at the end: "
@@ -1117,21 +1117,22 @@ class Report:
             out.append("| connections (pause) | req/s, backend / nginx | user µs/req, backend / nginx | "
                        "sys µs/req, backend / nginx | CPU ratio | user ratio | p99 ratio |")
             out.append("|---|---|---|---|---|---|---|")
-            def both(runs, field, fmt):
+            def both(key, field, fmt):
                 """The two servers' medians, ours first."""
-                return " / ".join(fmt.format(statistics.median(r[field] for r in runs[name])) if runs.get(name)
-                                  else "-" for name in ("backend", "nginx"))
+                medians = []
+                for name in ("backend", "nginx"):
+                    values = self.values(key, name, field)
+                    medians.append(fmt.format(statistics.median(values)) if values else "-")
+                return " / ".join(medians)
 
-            def ratio(runs, field):
+            def ratio(key, field):
                 """Median (min-max) of the per-repetition ratios, ours to nginx's."""
-                pairs = zip(runs.get("backend", []), runs.get("nginx", []))
-                return median_range([o[field] / t[field] for o, t in pairs if o[field] is not None and t[field]],
-                                    "{:.2f}")
+                return median_range(self.ratios(key, field), "{:.2f}")
 
-            for (count, pause), runs in self.scaling.items():
-                out.append(f"| {count} ({pause} ms) | {both(runs, 'rps', '{:.0f}')} | "
-                           f"{both(runs, 'user_us', '{:.2f}')} | {both(runs, 'sys_us', '{:.2f}')} | "
-                           f"{ratio(runs, 'cpu_us')} | {ratio(runs, 'user_us')} | {ratio(runs, 'p99_us')} |")
+            for count, pause, key in self.scaling:
+                out.append(f"| {count} ({pause} ms) | {both(key, 'rps', '{:.0f}')} | "
+                           f"{both(key, 'user_us', '{:.2f}')} | {both(key, 'sys_us', '{:.2f}')} | "
+                           f"{ratio(key, 'cpu_us')} | {ratio(key, 'user_us')} | {ratio(key, 'p99_us')} |")
             out.append("")
         if self.allocation:
             out.append(f"| allocation, fresh process, one {args.duration:g} s run per case after its warm-up "
