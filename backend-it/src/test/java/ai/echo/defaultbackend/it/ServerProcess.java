@@ -61,14 +61,21 @@ public final class ServerProcess implements AutoCloseable {
         if (transport.isEmpty()) {
             return Optional.empty();
         }
+        if (transport.equals("io_uring")) {
+            requireIoUring("the suite on io_uring");
+        }
+        return Optional.of(transport);
+    }
+
+    /** Skips the test, saying so, on a kernel that does not let every process use io_uring. */
+    public static void requireIoUring(String what) {
         String disabled = ioUringDisabled();
-        if (transport.equals("io_uring") && !disabled.equals("0")) {
-            String message = "skipped on io_uring: this kernel does not let every process use it"
+        if (!disabled.equals("0")) {
+            String message = what + " skipped: this kernel does not let every process use io_uring"
                     + " (kernel.io_uring_disabled " + disabled + ")";
             System.out.println(message);
             Assumptions.abort(message);
         }
-        return Optional.of(transport);
     }
 
     /** {@code kernel.io_uring_disabled} (Linux 6.6+): "0" lets every process use io_uring; "absent" before 6.6. */

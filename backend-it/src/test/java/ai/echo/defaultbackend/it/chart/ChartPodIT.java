@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,7 +67,7 @@ class ChartPodIT {
         CHART_IO_URING {
             @Override
             Rendered render(Path scratch) {
-                requireIoUring(name());
+                ServerProcess.requireIoUring(name());
                 Path values = ChartRenderIT.ci("io-uring");
                 return new Rendered(HelmChart.ours().render(values),
                         Optional.of(HelmChart.ours().renderWithTestHook(scratch, values).only("Pod")));
@@ -84,24 +83,13 @@ class ChartPodIT {
         KUSTOMIZE_IO_URING {
             @Override
             Rendered render(Path scratch) {
-                requireIoUring(name());
+                ServerProcess.requireIoUring(name());
                 return new Rendered(Kustomize.build(Kustomize.withComponents("pod-io-uring", List.of("io-uring"))),
                         Optional.empty());
             }
         };
 
         abstract Rendered render(Path scratch);
-
-        /** Skips the source, saying so, on a kernel that does not let every process use io_uring. */
-        static void requireIoUring(String source) {
-            String disabled = ServerProcess.ioUringDisabled();
-            if (!disabled.equals("0")) {
-                String message = source + " skipped: this kernel does not let every process use io_uring"
-                        + " (kernel.io_uring_disabled " + disabled + ")";
-                System.out.println(message);
-                Assumptions.abort(message);
-            }
-        }
     }
 
     record Rendered(Manifests manifests, Optional<ObjectNode> testPod) {

@@ -77,12 +77,7 @@ class ImageConstraintsIT {
     void servesTheContractOnEpollWritesNothingAndDrains(Constraints constraints) throws IOException {
         int port = RawHttp.freePort();
         int svcPort = RawHttp.freePort();
-        List<String> options = new ArrayList<>(List.of(
-                "--network", "host", "--memory", "64m", "--memory-swap", "64m", "--health-interval", "disable",
-                // podman adds the --user to /etc/passwd and /etc/group of a writable root; a kubelet does
-                // not, and podman diff would show podman's write as the image's.
-                "--passwd=false",
-                "-e", "PORT=" + port, "-e", "SVC_PORT=" + svcPort, "-e", "BIND_ADDRESS=127.0.0.1"));
+        List<String> options = hostNetworkOptions(port, svcPort);
         options.addAll(constraints.options);
         System.out.printf("%s: podman run %s%n", constraints, String.join(" ", constraints.options));
         try (ImageContainer container = image.start(options, List.of())) {
@@ -131,11 +126,9 @@ class ImageConstraintsIT {
         for (String seccomp : List.of("unconfined", "default")) {
             int port = RawHttp.freePort();
             int svcPort = RawHttp.freePort();
-            List<String> options = new ArrayList<>(List.of(
-                    "--network", "host", "--memory", "64m", "--memory-swap", "64m", "--health-interval", "disable",
-                    "--read-only", "--read-only-tmpfs=false", "--user", "65534:65534", "--cap-drop", "ALL",
-                    "-e", "TRANSPORT=io_uring", "-e", "PORT=" + port, "-e", "SVC_PORT=" + svcPort,
-                    "-e", "BIND_ADDRESS=127.0.0.1"));
+            List<String> options = hostNetworkOptions(port, svcPort);
+            options.addAll(List.of("--read-only", "--read-only-tmpfs=false", "--user", "65534:65534",
+                    "--cap-drop", "ALL", "-e", "TRANSPORT=io_uring"));
             if (seccomp.equals("unconfined")) {
                 options.addAll(List.of("--security-opt", "seccomp=unconfined"));
             }
@@ -156,6 +149,19 @@ class ImageConstraintsIT {
                 }
             }
         }
+    }
+
+    /**
+     * What every container here runs with: the host network, the server bound to 127.0.0.1 on these ports,
+     * a 64 MiB limit, and no healthcheck timer; the caller adds its constraints.
+     */
+    private static List<String> hostNetworkOptions(int port, int svcPort) {
+        return new ArrayList<>(List.of(
+                "--network", "host", "--memory", "64m", "--memory-swap", "64m", "--health-interval", "disable",
+                // podman adds the --user to /etc/passwd and /etc/group of a writable root; a kubelet does
+                // not, and podman diff would show podman's write as the image's.
+                "--passwd=false",
+                "-e", "PORT=" + port, "-e", "SVC_PORT=" + svcPort, "-e", "BIND_ADDRESS=127.0.0.1"));
     }
 
     private static void assertContract(int port, int svcPort) {
