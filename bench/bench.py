@@ -39,6 +39,11 @@ IMAGE_AOT_FLAGS = ["-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
 NOT_FOUND_BODY = b"default backend - 404"
+# The floor part's server (Netty's epoll transport answering every read with fixed bytes), and the cases it
+# can serve: one request per read, the client waiting for each answer.
+FLOOR_SERVER = os.path.join(HERE, "FloorServer.java")
+FLOOR_CASES = ("ka64", "ka1000", "healthz", "ka64paced", "ka1000paced")
+FLOOR_DEFAULT_CASES = ("ka64", "ka1000")
 
 # Used when docker/jvm.options (the image's flags, a java @argfile) is absent. These are the flags this
 # benchmark recommends for the image; the JDK 24+ ones are added only on such a JDK (JDK 17 refuses them).
@@ -496,6 +501,8 @@ class Bench:
             self.keepalive_peak(report)
         if "scaling" in args.parts:
             self.scaling(report)
+        if "floor" in args.parts:
+            self.floor(report)
         if "alloc" in args.parts:
             self.allocation(report)
         if "idle" in args.parts:
@@ -653,6 +660,61 @@ class Bench:
         finally:
             for server in servers:
                 self.stop(server)
+
+    def floor(self, report):
+        """How much of the server's cost per request is the transport's and how much its HTTP layer's.
+
+        Our server, nginx and bench/FloorServer.java, which is Netty's epoll transport answering every read
+        with fixed bytes and nothing else (no decoding, no routing), with the same JVM, flags and native
+        library as ours (no AOT cache: it changes start-up, not a warmed-up request), interleaved as in the
+        throughput part. The floor's CPU per request is what any server on this transport pays; ours above
+        it is Netty's request decoder and the routing handler. The keep-alive cases of --cases that it can
+        serve (one request per read), by default 64 and 1,000 connections.
+        """
+        wanted = [key for key in self.args.cases if key in FLOOR_CASES] or list(FLOOR_DEFAULT_CASES)
+        cases = [c for c in self.cases() if c["key"] in wanted]
+        servers = []
+        try:
+            classes = self.floor_classes(report)
+            if classes is None:
+                return
+            servers.append(self.started(self.backend(extra_jvm=self.image_runtime("image"))))
+            port = free_port()
+            servers.append(self.started(Server("floor", [self.java] + list(self.jvm_flags) + self.library_path(
+                self.args.jar) + ["-cp", self.args.jar + os.pathsep + classes, "FloorServer", str(port)],
+                port, self.tmp)))
+            servers.append(self.started(self.nginx()))
+            for case in cases:
+                case = dict(case, key="floor-" + case["key"])
+                report.floor.append((case["name"], case["key"]))
+                for server in servers:
+                    self.wrk(server, case, self.args.warmup)
+                for rep in range(self.args.reps):
+                    for server in servers[rep % 3:] + servers[:rep % 3]:
+                        result = self.wrk(server, case, self.args.duration)
+                        report.add(case, server.name, rep, result)
+                        log(f"floor {case['name']:30} {server.name:8} {result['rps']:>8.0f} req/s "
+                            f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
+        except (BenchError, OSError, subprocess.TimeoutExpired) as e:
+            self.fail(f"floor: {e}")
+        finally:
+            for server in servers:
+                self.stop(server)
+
+    def floor_classes(self, report):
+        """Compiles FloorServer.java against the server's jar with the JDK's javac; None, noted, without one."""
+        javac = os.path.join(os.path.dirname(os.path.realpath(self.java)), "javac")
+        if not os.path.exists(javac):
+            note = f"floor: left out, no javac beside {self.java}"
+            log(note)
+            report.notes.append(note)
+            return None
+        classes = os.path.join(self.tmp, "floor-classes")
+        result = subprocess.run([javac, "--release", "17", "-cp", self.args.jar, "-d", classes, FLOOR_SERVER],
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise BenchError(f"javac FloorServer.java exited {result.returncode}:\n{result.stderr.strip()}")
+        return classes
 
     def allocation(self, report):
         """Bytes the server allocates per request, case by case, from the collector's own accounts.
@@ -1006,6 +1068,7 @@ class Report:
         self.idle = {}
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
         self.scaling = []  # (connections, pause ms, case key), in order; the runs are in results
+        self.floor = []  # (case name, case key), in order; the runs are in results
         self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
@@ -1134,6 +1197,32 @@ class Report:
                            f"{both(key, 'user_us', '{:.2f}')} | {both(key, 'sys_us', '{:.2f}')} | "
                            f"{ratio(key, 'cpu_us')} | {ratio(key, 'user_us')} | {ratio(key, 'p99_us')} |")
             out.append("")
+        if self.floor:
+            out.append(f"The transport's floor (bench/FloorServer.java: Netty's epoll transport answering every read "
+                       f"with fixed bytes, no HTTP) beside ours and nginx: medians of {args.reps} interleaved "
+                       f"{args.duration:g} s runs; ratios are medians of the per-repetition ratios. What ours "
+                       "costs above the floor is its HTTP layer: Netty's request decoder and the routing handler.")
+            out.append("")
+            out.append("| case | req/s, backend / floor / nginx | CPU µs/req, backend / floor / nginx | "
+                       "user µs/req, backend / floor / nginx | CPU ratio to nginx, backend / floor | "
+                       "CPU, backend / floor | user, backend / floor | p99 ratio to nginx, backend / floor |")
+            out.append("|---|---|---|---|---|---|---|---|")
+            names = ("backend", "floor", "nginx")
+
+            def each(key, field, fmt):
+                return " / ".join(fmt.format(statistics.median(v)) if v else "-"
+                                  for v in (self.values(key, name, field) for name in names))
+
+            def ratio(key, field, server, to):
+                return median_range(self.ratios(key, field, server, to), "{:.2f}")
+
+            for name, key in self.floor:
+                out.append(f"| {name} | {each(key, 'rps', '{:.0f}')} | {each(key, 'cpu_us', '{:.2f}')} | "
+                           f"{each(key, 'user_us', '{:.2f}')} | {ratio(key, 'cpu_us', 'backend', 'nginx')} / "
+                           f"{ratio(key, 'cpu_us', 'floor', 'nginx')} | {ratio(key, 'cpu_us', 'backend', 'floor')} | "
+                           f"{ratio(key, 'user_us', 'backend', 'floor')} | {ratio(key, 'p99_us', 'backend', 'nginx')} / "
+                           f"{ratio(key, 'p99_us', 'floor', 'nginx')} |")
+            out.append("")
         if self.allocation:
             out.append(f"| allocation, fresh process, one {args.duration:g} s run per case after its warm-up "
                        "(-Xlog:gc+heap) | bytes per request | young collections | requests |")
@@ -1193,11 +1282,11 @@ def parse_args(argv):
     parser.add_argument("--idle-connections", type=int, default=10000,
                         help="idle keep-alive connections to hold open (default 10000)")
     parser.add_argument("--cases", nargs="*", default=[],
-                        help="throughput cases to run, in the throughput and alloc parts (ka64 ka1000 close "
+                        help="throughput cases to run, in the throughput, floor and alloc parts (ka64 ka1000 close "
                              "pipe16 xcode healthz ka64paced ka1000paced xcodepaced; default all)")
     parser.add_argument("--parts", nargs="*",
-                        default=["throughput", "peak", "scaling", "alloc", "idle", "startup", "warmup"],
-                        help="parts to run: throughput peak scaling alloc idle startup warmup (default all)")
+                        default=["throughput", "peak", "scaling", "floor", "alloc", "idle", "startup", "warmup"],
+                        help="parts to run: throughput peak scaling floor alloc idle startup warmup (default all)")
     parser.add_argument("--scaling-connections", nargs="*", type=int, default=[64, 128, 256, 512, 1000, 2000],
                         help="keep-alive connection counts of the scaling part (default 64 128 256 512 1000 2000)")
     parser.add_argument("--scaling-reps", type=int, default=3,

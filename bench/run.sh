@@ -29,6 +29,10 @@ servers get the same offered load below saturation and their p99 is compared at 
 Scaling: CPU time per request as the keep-alive connections grow (64 to 2000), at about the same
 offered load (each connection pauses connections/64 ms after every answer), both servers interleaved.
 
+Floor: the keep-alive cases (64 and 1000 connections by default) on a third server beside ours and
+nginx, bench/FloorServer.java: Netty's epoll transport answering every read with fixed bytes, no HTTP.
+Its CPU per request is the transport's; ours above it is the HTTP layer's (needs javac beside --java).
+
 Warm-up: requests per second in each second after a fresh start's first 200 (keep-alive 64), for the
 server with the image's flags, with its AOT cache, and nginx.
 
@@ -51,9 +55,10 @@ Options:
   --idle-rest S        seconds after the first answer of the second idle RSS reading (default 10)
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
-  --cases KEY...       only these cases (throughput and alloc): ka64 ka1000 close pipe16 xcode healthz
-                       ka64paced ka1000paced xcodepaced (the paced ones are left out of alloc)
-  --parts PART...      only these parts: throughput peak scaling alloc idle startup warmup
+  --cases KEY...       only these cases (throughput, floor and alloc): ka64 ka1000 close pipe16 xcode
+                       healthz ka64paced ka1000paced xcodepaced (the paced ones are left out of alloc;
+                       floor takes ka64 ka1000 healthz and the paced keep-alive ones)
+  --parts PART...      only these parts: throughput peak scaling floor alloc idle startup warmup
   --scaling-connections N...  connection counts of the scaling part (default 64 128 256 512 1000 2000)
   --scaling-reps N     repetitions per count in the scaling part (default 3)
   --scaling-duration S seconds per wrk run in the scaling part (default 6)
