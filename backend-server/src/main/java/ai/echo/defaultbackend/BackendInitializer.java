@@ -31,6 +31,7 @@ final class BackendInitializer implements ChannelHandler {
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
     private final HttpDecoderConfig decoderConfig;
+    private final StrictRequestDecoder.HeadScratch headScratch = new StrictRequestDecoder.HeadScratch();
     private final Features features;
     private final ChannelFutureListener countClosed = future -> open.decrementAndGet();
 
@@ -82,7 +83,7 @@ final class BackendInitializer implements ChannelHandler {
         channels.add(channel);
         ConnectionGuard guard = new ConnectionGuard(config, state::timedOut);
         channel.pipeline().addLast(
-                new StrictRequestDecoder(decoderConfig, guard),
+                new StrictRequestDecoder(decoderConfig, guard, headScratch),
                 new RoutingHandler(responses, state, guard, features));
     }
 

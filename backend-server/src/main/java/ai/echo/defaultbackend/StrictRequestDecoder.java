@@ -23,6 +23,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Calendar;
@@ -48,6 +50,12 @@ import java.util.List;
  * request that asks for the same one. A decoded request is therefore only valid until the next one is
  * decoded. {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the
  * next handler before it decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
+ *
+ * <p>A whole head in the simple form nearly every client sends (a known method, a visible-ASCII target,
+ * HTTP/1.1 or 1.0, token names, plain values, CRLF line ends, no body) is read here straight from the bytes
+ * into the same request Netty would make ({@link #decodeSimpleHead}); any other head, or one that arrives in
+ * pieces, is Netty's, as are bodies and everything after a bad request. {@code SimpleHeadTest} decodes
+ * generated requests both ways and compares what comes out.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
  * {@link #createMessage}: there, Netty's array of the request line's three words is still in use, and the
@@ -105,6 +113,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         @Override
         public HttpHeaders add(String name, Object value) {
             return add((CharSequence) name, value);
+        }
+
+        /** A {@code Host} field whose value the caller has already checked as the validator would. */
+        void addValidHost() {
+            hosts++;
         }
 
         /**
@@ -325,20 +338,36 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean headersHandedOn;
     /** Told of every read before it is decoded, or null for a decoder on its own. */
     private final ConnectionGuard guard;
+    /** Where heads in the simple form are read ({@link #decodeSimpleHead}), or null to leave all to Netty. */
+    private final HeadScratch scratch;
+    private final int maxInitialLineLength;
+    private final int maxHeaderSize;
+    /**
+     * Netty's decoder is between requests, in its initial state: true at first, and again once what Netty
+     * last emitted was the successful end of a request. Only then may {@link #decodeSimpleHead} take the
+     * next head without Netty: a head Netty began to read, a body, and the state Netty is left in by a bad
+     * request (it discards everything after) stay Netty's.
+     */
+    private boolean nettyAtRest = true;
 
     /** A decoder on its own, without timeouts. */
     StrictRequestDecoder(HttpDecoderConfig config) {
-        this(config, null);
+        this(config, null, new HeadScratch());
     }
 
     /**
-     * @param config as Netty's decoder takes it, with a {@link DefaultHttpHeadersFactory} for headers
-     * @param guard  the connection's timeouts, told when a read arrives (a request's first byte starts its
-     *               deadlines), or null for none
+     * @param config  as Netty's decoder takes it, with a {@link DefaultHttpHeadersFactory} for headers
+     * @param guard   the connection's timeouts, told when a read arrives (a request's first byte starts its
+     *                deadlines), or null for none
+     * @param scratch where heads in the simple form are read, shared by the decoders of a listener; null
+     *                leaves every head to Netty's decoder (to compare the two in tests)
      */
-    StrictRequestDecoder(HttpDecoderConfig config, ConnectionGuard guard) {
+    StrictRequestDecoder(HttpDecoderConfig config, ConnectionGuard guard, HeadScratch scratch) {
         super(config);
         this.guard = guard;
+        this.scratch = scratch;
+        this.maxInitialLineLength = config.getMaxInitialLineLength();
+        this.maxHeaderSize = config.getMaxHeaderSize();
         headers = new RequestHeaders((DefaultHttpHeadersFactory) config.getHeadersFactory());
         request = new ReusedRequest(headers);
     }
@@ -492,6 +521,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             buffer.skipBytes(buffer.readableBytes());
             return;
         }
+        if (scratch != null && nettyAtRest && expectingHead && !headStarted && decodeSimpleHead(buffer, out)) {
+            headersHandedOn = true;
+            return;
+        }
         if (expectingHead && hasObsoleteFold(buffer)) {
             rejected = true;
             buffer.skipBytes(buffer.readableBytes());
@@ -519,6 +552,221 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         if (expectingHead && out.size() == firstNew && buffer.readerIndex() != readerIndex) {
             headStarted = true;
         }
+        Object last = out.size() > firstNew ? out.get(out.size() - 1) : null;
+        nettyAtRest = last instanceof LastHttpContent && ((LastHttpContent) last).decoderResult().isSuccess();
+    }
+
+    /** The methods a simple head may have, each matched by its exact bytes. */
+    private static final HttpMethod[] SIMPLE_METHODS = {
+        HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE,
+        HttpMethod.OPTIONS, HttpMethod.PATCH, HttpMethod.TRACE, HttpMethod.CONNECT,
+    };
+    private static final AsciiString HTTP_1_1_LINE_END = AsciiString.cached("HTTP/1.1\r\n");
+    private static final AsciiString HTTP_1_0_LINE_END = AsciiString.cached("HTTP/1.0\r\n");
+    /** Headers that frame a body, read by Netty's decoder: their heads are left to it. */
+    private static final AsciiString[] BODY_FRAMING = {
+        HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRANSFER_ENCODING,
+        HttpHeaderNames.SEC_WEBSOCKET_KEY1, HttpHeaderNames.SEC_WEBSOCKET_KEY2,
+    };
+    /** The shortest whole head: {@code "GET / HTTP/1.1\r\n\r\n"}. */
+    private static final int SHORTEST_HEAD = 18;
+    /** The token characters of RFC 9110 (section 5.6.2), by byte value. */
+    private static final boolean[] TCHAR = new boolean[128];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TCHAR[c] = true;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            TCHAR[c] = true;
+            TCHAR[Character.toUpperCase(c)] = true;
+        }
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+            TCHAR[c] = true;
+        }
+    }
+
+    /**
+     * Where a simple head is read: the bytes of a read are copied here once and parsed as an array. One per
+     * event loop, shared by the decoders of a listener, so that reading a request touches no memory of its
+     * connection's but the request it fills.
+     */
+    static final class HeadScratch extends FastThreadLocal<byte[]> {
+        /** Heads longer than this are Netty's; ingress-nginx's custom-error requests are about 500 bytes. */
+        static final int SIZE = 4096;
+
+        @Override
+        protected byte[] initialValue() {
+            return new byte[SIZE];
+        }
+    }
+
+    /**
+     * Decodes a whole head in the form nearly every client sends, from a copy of the bytes read, into what
+     * Netty's decoder makes of it: the same request (this connection's one), the same header names and
+     * values added in the same order, then {@link LastHttpContent#EMPTY_LAST_CONTENT}. Anything else is left
+     * untouched for Netty, and false returned; so is a head not yet whole.
+     *
+     * <p>The form: a method of {@link #SIMPLE_METHODS}, one space, a target of visible ASCII, one space,
+     * {@code HTTP/1.1} or {@code HTTP/1.0}, CRLF; header lines of a token, a colon and a value of visible
+     * ASCII, spaces and tabs, each ending in CRLF; an empty line; all within {@link HeadScratch#SIZE}. No
+     * header that frames a body ({@link #BODY_FRAMING}) and sizes within Netty's limits. Netty accepts every
+     * such head as it is, and what it makes of one depends on nothing but its bytes: names come from
+     * {@link #splitHeaderName}, as Netty's do. A {@code Host} field is checked and counted without making its
+     * value, as {@link RequestHeaders} does.
+     *
+     * <p>Why: at 1,000 connections most of a request's cost above the transport's was in reaching its
+     * decoder's state (a scratch buffer, two line parsers and their sizes) after the core's caches had lost
+     * it, and the one string made per request, the {@code Host} value, brought a young collection every
+     * 20,000 or so requests (bench/RESULTS.md).
+     */
+    boolean decodeSimpleHead(ByteBuf in, List<Object> out) {
+        int n = Math.min(in.readableBytes(), HeadScratch.SIZE);
+        if (n < SHORTEST_HEAD) {
+            return false;
+        }
+        byte[] b = scratch.get();
+        in.getBytes(in.readerIndex(), b, 0, n);
+        HttpMethod method = null;
+        int p = 0;
+        for (HttpMethod candidate : SIMPLE_METHODS) {
+            if (sameChars(candidate.asciiName(), b, 0)) {
+                method = candidate;
+                p = candidate.asciiName().length();
+                break;
+            }
+        }
+        if (method == null || b[p] != ' ') {
+            return false;
+        }
+        final int targetStart = ++p;
+        while (p < n && b[p] > 0x20 && b[p] < 0x7f) {
+            p++;
+        }
+        final int targetEnd = p;
+        if (targetEnd == targetStart || n - p < 1 + HTTP_1_1_LINE_END.length() || b[p] != ' ') {
+            return false;
+        }
+        p++;
+        HttpVersion version;
+        if (sameChars(HTTP_1_1_LINE_END, b, p)) {
+            version = HttpVersion.HTTP_1_1;
+        } else if (sameChars(HTTP_1_0_LINE_END, b, p)) {
+            version = HttpVersion.HTTP_1_0;
+        } else {
+            return false;
+        }
+        p += HTTP_1_1_LINE_END.length();
+        if (p - 2 > maxInitialLineLength) {
+            return false;
+        }
+        final int headersStart = p;
+        final int headEnd = simpleHeadersEnd(b, headersStart, n);
+        if (headEnd < 0) {
+            return false;
+        }
+
+        // Whole and in the form: from here on it is decoded, as Netty would.
+        String target = lastTarget;
+        int targetLength = targetEnd - targetStart;
+        if (target.length() != targetLength || !sameChars(target, b, targetStart)) {
+            target = new String(b, targetStart, targetLength, StandardCharsets.ISO_8859_1);
+            lastTarget = target;
+        }
+        request.setProtocolVersion(version).setMethod(method).setUri(target);
+        request.setDecoderResult(DecoderResult.SUCCESS);
+        p = headersStart;
+        while (p < headEnd - 2) {
+            int colon = p;
+            while (b[colon] != ':') {
+                colon++;
+            }
+            int lineEnd = colon;
+            while (b[lineEnd] != '\r') {
+                lineEnd++;
+            }
+            if (colon - p == HttpHeaderNames.HOST.length() && sameCharsIgnoreCase(HttpHeaderNames.HOST, b, p)) {
+                headers.addValidHost();
+            } else {
+                headers.add(splitHeaderName(b, p, colon - p), headerValue(b, colon + 1, lineEnd));
+            }
+            p = lineEnd + 2;
+        }
+        in.skipBytes(headEnd);
+        out.add(request);
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        return true;
+    }
+
+    /**
+     * Where the head ends (after its empty line), if every header line from {@code p} is in the simple
+     * form and their sizes are within Netty's limit; -1 otherwise, or if the empty line is not within
+     * {@code b[0, n)}.
+     */
+    private int simpleHeadersEnd(byte[] b, int p, int n) {
+        int size = 0;
+        while (true) {
+            if (n - p < 2) {
+                return -1;
+            }
+            if (b[p] == '\r' && b[p + 1] == '\n') {
+                return p + 2;
+            }
+            int lineStart = p;
+            while (p < n && b[p] > 0 && TCHAR[b[p]]) {
+                p++;
+            }
+            if (p == lineStart || p >= n || b[p] != ':' || framesBody(b, lineStart, p - lineStart)) {
+                return -1;
+            }
+            p++;
+            while (p < n && (b[p] >= 0x20 && b[p] < 0x7f || b[p] == '\t')) {
+                p++;
+            }
+            if (n - p < 2 || b[p] != '\r' || b[p + 1] != '\n') {
+                return -1;
+            }
+            size += p - lineStart;
+            if (size > maxHeaderSize) {
+                return -1;
+            }
+            p += 2;
+        }
+    }
+
+    private static boolean framesBody(byte[] b, int start, int length) {
+        for (AsciiString name : BODY_FRAMING) {
+            if (name.length() == length && sameCharsIgnoreCase(name, b, start)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The value between {@code from} and {@code to} without its leading and trailing spaces and tabs. */
+    private static String headerValue(byte[] b, int from, int to) {
+        while (from < to && (b[from] == ' ' || b[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t')) {
+            to--;
+        }
+        return from == to ? "" : new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Whether {@code b} holds {@code name} at {@code start}, ASCII letters compared without case. */
+    private static boolean sameCharsIgnoreCase(AsciiString name, byte[] b, int start) {
+        for (int i = 0; i < name.length(); i++) {
+            byte n = name.byteAt(i);
+            if (b[start + i] != n && lowerCase(b[start + i]) != lowerCase(n)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte lowerCase(byte b) {
+        return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
     }
 
     private boolean hasObsoleteFold(ByteBuf buffer) {

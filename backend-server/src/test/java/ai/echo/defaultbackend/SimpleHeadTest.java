@@ -1,0 +1,279 @@
+package ai.echo.defaultbackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The decoder's own reading of simple heads ({@code StrictRequestDecoder.decodeSimpleHead}) against Netty's:
+ * the same bytes through a decoder with it and one without must come out the same, message for message,
+ * whatever the bytes and however they are split across reads. And it must take the heads it was written
+ * for, and leave everything else to Netty.
+ */
+class SimpleHeadTest {
+
+    private static final HttpDecoderConfig DEFAULTS = new HttpDecoderConfig().setValidateHeaders(true);
+    /** Small limits, so that generated heads reach them from both sides. */
+    private static final HttpDecoderConfig SMALL = new HttpDecoderConfig()
+            .setMaxInitialLineLength(40).setMaxHeaderSize(60).setValidateHeaders(true);
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: 10.0.0.7:8080\r\nUser-Agent: kube-probe/1.31\r\nAccept: */*\r\n"
+            + "Connection: close\r\n\r\n",
+        "GET /missing HTTP/1.1\r\nHost: default-http-backend\r\nX-Code: 503\r\nX-Format: application/json\r\n"
+            + "X-Original-URI: /api?q=1\r\nX-Namespace: shop\r\nX-Ingress-Name: web\r\nX-Service-Name: web\r\n"
+            + "X-Service-Port: 80\r\nX-Request-ID: 5f1c\r\nAccept: application/json\r\n\r\n",
+        "HEAD /x HTTP/1.0\r\n\r\n",
+        "DELETE /a%20b?c=d#e HTTP/1.1\r\nhost: a\r\nX-Empty:\r\nX-Spaces: \t a \t b \t\r\nHOST: b\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 5.6.7.8\r\n\r\n",
+    })
+    void takesTheHeadsItWasWrittenFor(String head) {
+        assertThat(takenWithoutNetty(DEFAULTS, head)).isTrue();
+        assertSameBothWays(DEFAULTS, List.of(head));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", // a blank line first, which Netty skips
+        "GET / HTTP/1.1\nHost: a\r\n\r\n", // a bare LF
+        "GET / HTTP/1.1\r\nHost: a\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n continued\r\n\r\n", // obsolete line folding
+        "GET / HTTP/1.1\r\nHost : a\r\n\r\n", // space before the colon
+        "GET / HTTP/1.1\r\n: a\r\n\r\n", // no name
+        "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 3\r\n\r\nabc",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "GET / HTTP/1.1\r\nSec-WebSocket-Key1: x\r\nsec-websocket-key2: y\r\nUpgrade: WebSocket\r\n\r\n12345678",
+        "GET /\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n", // a byte over 0x7F in the target
+        "GET / HTTP/1.1\r\nX-Latin: caf\u00e9\r\n\r\n", // and in a value
+        "GET / HTTP/1.1\r\nX-Del: a\u007fb\r\n\r\n",
+        "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", // two spaces
+        "get / HTTP/1.1\r\nHost: a\r\n\r\n", // a method Netty takes as a new token
+        "BREW / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n", // not whole yet
+        "GET / HTTP/1.1\r\nHost: a\r\n\r", // nor this
+    })
+    void leavesEverythingElseToNetty(String bytes) {
+        assertThat(takenWithoutNetty(DEFAULTS, bytes)).isFalse();
+        assertSameBothWays(DEFAULTS, List.of(bytes));
+    }
+
+    @Test
+    void leavesHeadsOverNettysLimitsToNettyAndTakesThoseJustUnder() {
+        String line40 = "GET /" + "a".repeat(26) + " HTTP/1.1"; // 40 bytes, the limit
+        assertThat(takenWithoutNetty(SMALL, line40 + "\r\n\r\n")).isTrue();
+        assertThat(takenWithoutNetty(SMALL, line40.replace("/a", "/aa") + "\r\n\r\n")).isFalse();
+        String headers60 = "X-A: " + "b".repeat(25) + "\r\nX-C: " + "d".repeat(25) + "\r\n"; // 30 + 30 bytes
+        assertThat(takenWithoutNetty(SMALL, "GET / HTTP/1.1\r\n" + headers60 + "\r\n")).isTrue();
+        assertThat(takenWithoutNetty(SMALL, "GET / HTTP/1.1\r\n" + headers60 + "E: f\r\n\r\n")).isFalse();
+        for (String bytes : List.of(line40 + "\r\n\r\n", line40.replace("/a", "/aa") + "\r\n\r\n",
+                "GET / HTTP/1.1\r\n" + headers60 + "\r\n", "GET / HTTP/1.1\r\n" + headers60 + "E: f\r\n\r\n")) {
+            assertSameBothWays(SMALL, List.of(bytes));
+        }
+    }
+
+    /** A head longer than the scratch it is read into is Netty's, within Netty's limits or not. */
+    @Test
+    void leavesHeadsLongerThanTheScratchToNetty() {
+        String longHead = "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + "c".repeat(StrictRequestDecoder.HeadScratch.SIZE)
+                + "\r\n\r\n";
+        assertThat(takenWithoutNetty(DEFAULTS, longHead)).isFalse();
+        assertSameBothWays(DEFAULTS, List.of(longHead));
+        assertSameBothWays(DEFAULTS, List.of(longHead.substring(0, 100), longHead.substring(100)));
+    }
+
+    /** After a bad request Netty discards everything: a simple head that follows must not be decoded. */
+    @Test
+    void takesNothingAfterABadRequest() {
+        assertSameBothWays(DEFAULTS, List.of("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"));
+        assertSameBothWays(DEFAULTS, List.of("GET / HTTP/1.1\r\nBad Name: x\r\n\r\nGET / HTTP/1.1\r\n\r\n"));
+    }
+
+    /** A head Netty began to read (its first part in an earlier read) is finished by Netty. */
+    @Test
+    void leavesAHeadNettyBeganToNetty() {
+        assertSameBothWays(DEFAULTS, List.of("GET / HTTP/1.1\r\nHo", "st: a\r\n\r\nGET /b HTTP/1.1\r\n\r\n"));
+        assertSameBothWays(DEFAULTS, List.of("GE", "T / HTTP/1.1\r\n\r\n\r\nGET /c HTTP/1.1\r\n\r\n"));
+        assertSameBothWays(DEFAULTS, List.of("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\na", "bGET / HTTP/1.1\r\n\r\n"));
+    }
+
+    /**
+     * Generated requests, valid and not, one to three in a row, split at random across up to four reads:
+     * both decoders give the same messages. Seeded, so that a failure can be replayed.
+     */
+    @Test
+    void generatedRequestsDecodeTheSameBothWays() {
+        Random random = new Random(20261127);
+        int taken = 0;
+        for (int i = 0; i < 4000; i++) {
+            HttpDecoderConfig config = random.nextInt(4) == 0 ? SMALL : DEFAULTS;
+            StringBuilder stream = new StringBuilder();
+            int requests = 1 + random.nextInt(3);
+            for (int r = 0; r < requests; r++) {
+                stream.append(generatedRequest(random));
+            }
+            String bytes = stream.toString();
+            if (takenWithoutNetty(config, bytes)) {
+                taken++;
+            }
+            assertSameBothWays(config, split(bytes, random));
+        }
+        // The generator makes simple heads often enough that the comparison covers the new path.
+        assertThat(taken).isGreaterThan(400);
+    }
+
+    /** A request; in half of them every part is one a simple head may have, the others mix in the rest. */
+    private static String generatedRequest(Random random) {
+        boolean clean = random.nextBoolean();
+        StringBuilder head = new StringBuilder();
+        if (!clean && random.nextInt(10) == 0) {
+            head.append("\r\n");
+        }
+        head.append(pick(random, clean, 10, "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+                "TRACE", "CONNECT", "get", "BREW", "GE T"));
+        head.append(pick(random, clean, 1, " ", "  ", "\t"));
+        head.append(pick(random, clean, 6, "/", "/healthz", "/a/b?c=d&e=f", "*", "/%7e",
+                "/" + "x".repeat(random.nextInt(60)), "", "/\u00e9", "/a b"));
+        head.append(pick(random, clean, 1, " ", "  "));
+        head.append(pick(random, clean, 3, "HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "http/1.1",
+                "HTTP/1.1 ", "HTTP/1."));
+        String eol = pick(random, clean, 1, "\r\n", "\r\n", "\n");
+        head.append(eol);
+        int headers = random.nextInt(6);
+        boolean body = false;
+        for (int h = 0; h < headers; h++) {
+            String name = pick(random, clean, 10, "Host", "host", "HOST", "Accept", "X-Code", "x-code",
+                    "User-Agent", "X-Forwarded-For", "X-Unknown-" + random.nextInt(3),
+                    "X-" + "n".repeat(random.nextInt(40)), "Content-Length", "content-length", "Transfer-Encoding",
+                    "Sec-WebSocket-Key1", "Sec-WebSocket-Key2", "Bad Name", "", "Host ", "X\u00e9");
+            String value = pick(random, clean, 9, "", " ", "a", "127.0.0.1:8080", " spaced value ", "tab\there\t",
+                    "v".repeat(random.nextInt(50)), "0", "3", "caf\u00e9", "a\u007fb", "a\u0001b", "chunked");
+            if (name.equalsIgnoreCase("content-length") || name.equals("Transfer-Encoding")) {
+                body = true;
+            }
+            head.append(name).append(pick(random, clean, 2, ":", ": ", " :", "")).append(value);
+            head.append(!clean && random.nextInt(20) == 0 ? "\r\n folded" : "");
+            head.append(pick(random, clean, 1, "\r\n", "\r\n", "\r\n", "\n"));
+        }
+        head.append(eol);
+        if (body) {
+            head.append(pick(random, false, 0, "abc", "0\r\n\r\n", "3\r\nabc\r\n0\r\n\r\n", ""));
+        }
+        return head.toString();
+    }
+
+    /** One of the choices; only of the first {@code valid} when {@code clean}. */
+    private static String pick(Random random, boolean clean, int valid, String... choices) {
+        return choices[random.nextInt(clean ? valid : choices.length)];
+    }
+
+    private static List<String> split(String bytes, Random random) {
+        List<String> reads = new ArrayList<>();
+        int from = 0;
+        int cuts = random.nextInt(4);
+        for (int c = 0; c < cuts && from < bytes.length(); c++) {
+            int at = from + random.nextInt(bytes.length() - from + 1);
+            reads.add(bytes.substring(from, at));
+            from = at;
+        }
+        reads.add(bytes.substring(from));
+        reads.removeIf(String::isEmpty);
+        return reads;
+    }
+
+    /** Whether the decoder's own reading takes these bytes as the first request, Netty untouched. */
+    private static boolean takenWithoutNetty(HttpDecoderConfig config, String bytes) {
+        StrictRequestDecoder decoder = new StrictRequestDecoder(config, null, new StrictRequestDecoder.HeadScratch());
+        ByteBuf in = Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1);
+        try {
+            List<Object> out = new ArrayList<>();
+            int before = in.readerIndex();
+            boolean taken = decoder.decodeSimpleHead(in, out);
+            if (!taken) {
+                assertThat(out).as("nothing made of declined bytes").isEmpty();
+                assertThat(in.readerIndex()).as("nothing read of declined bytes").isEqualTo(before);
+            }
+            return taken;
+        } finally {
+            in.release();
+        }
+    }
+
+    private static void assertSameBothWays(HttpDecoderConfig config, List<String> reads) {
+        assertThat(decoded(config, reads, true)).as("%s", reads).isEqualTo(decoded(config, reads, false));
+    }
+
+    /** Every message the decoder hands on, written down as it is handed on (the request is reused). */
+    private static List<String> decoded(HttpDecoderConfig config, List<String> reads, boolean simpleHeads) {
+        List<String> seen = new ArrayList<>();
+        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(config, null,
+                simpleHeads ? new StrictRequestDecoder.HeadScratch() : null),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        try {
+                            seen.add(describe(msg));
+                        } finally {
+                            ReferenceCountUtil.release(msg);
+                        }
+                    }
+                });
+        try {
+            for (String read : reads) {
+                channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+            }
+            channel.finish();
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        return seen;
+    }
+
+    private static String describe(Object msg) {
+        StringBuilder text = new StringBuilder(msg.getClass().getSimpleName());
+        if (msg instanceof HttpObject) {
+            HttpObject object = (HttpObject) msg;
+            text.append(" result=").append(object.decoderResult().isSuccess() ? "success"
+                    : object.decoderResult().isFailure() ? "failure " + object.decoderResult().cause() : "none");
+        }
+        if (msg instanceof HttpRequest) {
+            HttpRequest request = (HttpRequest) msg;
+            text.append(' ').append(request.method()).append(' ').append(request.uri()).append(' ')
+                    .append(request.protocolVersion()).append(" oneHost=")
+                    .append(StrictRequestDecoder.RequestHeaders.hasExactlyOneHost(request.headers()));
+            for (Map.Entry<String, String> field : request.headers()) {
+                text.append(" [").append(field.getKey()).append('=').append(field.getValue()).append(']');
+            }
+        }
+        if (msg instanceof HttpContent) {
+            text.append(" content=").append(((HttpContent) msg).content().toString(StandardCharsets.ISO_8859_1));
+        }
+        if (msg instanceof LastHttpContent) {
+            text.append(" trailers=").append(((LastHttpContent) msg).trailingHeaders().entries());
+        }
+        return text.toString();
+    }
+}
