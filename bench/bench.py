@@ -646,20 +646,28 @@ class Bench:
                 case = dict(base, name=f"{count} connections, {pause} ms pause", key=f"scaling{count}",
                             connections=count, script_args=[str(pause)])
                 report.scaling.append((count, pause, case["key"]))
-                for server in servers:
-                    # A new set of connections: their set-up is compiled and settled before the count is measured.
-                    self.wrk(server, case, min(2, self.args.warmup))
-                for rep in range(self.args.scaling_reps):
-                    for server in (servers if rep % 2 == 0 else servers[::-1]):
-                        result = self.wrk(server, case, self.args.scaling_duration)
-                        report.add(case, server.name, rep, result)
-                        log(f"scaling {count:5} conn {server.name:8} {result['rps']:>8.0f} req/s "
-                            f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
+                # A new set of connections: their set-up is compiled and settled before the count is measured.
+                self.interleaved(report, servers, case, min(2, self.args.warmup), self.args.scaling_reps,
+                                 self.args.scaling_duration, f"scaling {count:5} conn")
         except (BenchError, OSError, subprocess.TimeoutExpired) as e:
             self.fail(f"scaling: {e}")
         finally:
             for server in servers:
                 self.stop(server)
+
+    def interleaved(self, report, servers, case, warmup, reps, duration, label):
+        """Warms every server up on `case`, then runs it on each `reps` times into the report, the one to go
+        first turning round with each repetition, so that a burst of noise from the rest of the machine lands
+        on all of them."""
+        for server in servers:
+            self.wrk(server, case, warmup)
+        for rep in range(reps):
+            first = rep % len(servers)
+            for server in servers[first:] + servers[:first]:
+                result = self.wrk(server, case, duration)
+                report.add(case, server.name, rep, result)
+                log(f"{label} {server.name:8} {result['rps']:>8.0f} req/s "
+                    f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
 
     def floor(self, report):
         """How much of the server's cost per request is the transport's and how much its HTTP layer's.
@@ -687,14 +695,8 @@ class Bench:
             for case in cases:
                 case = dict(case, key="floor-" + case["key"])
                 report.floor.append((case["name"], case["key"]))
-                for server in servers:
-                    self.wrk(server, case, self.args.warmup)
-                for rep in range(self.args.reps):
-                    for server in servers[rep % 3:] + servers[:rep % 3]:
-                        result = self.wrk(server, case, self.args.duration)
-                        report.add(case, server.name, rep, result)
-                        log(f"floor {case['name']:30} {server.name:8} {result['rps']:>8.0f} req/s "
-                            f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
+                self.interleaved(report, servers, case, self.args.warmup, self.args.reps, self.args.duration,
+                                 f"floor {case['name']:30}")
         except (BenchError, OSError, subprocess.TimeoutExpired) as e:
             self.fail(f"floor: {e}")
         finally:
