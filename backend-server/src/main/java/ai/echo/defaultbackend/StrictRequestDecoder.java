@@ -52,10 +52,11 @@ import java.util.List;
  * next handler before it decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
  *
  * <p>A whole head in the simple form nearly every client sends (a known method, a visible-ASCII target,
- * HTTP/1.1 or 1.0, token names, plain values, CRLF line ends, no body) is read here straight from the bytes
- * into the same request Netty would make ({@link #decodeSimpleHead}); any other head, or one that arrives in
- * pieces, is Netty's, as are bodies and everything after a bad request. {@code SimpleHeadTest} decodes
- * generated requests both ways and compares what comes out.
+ * HTTP/1.1 or 1.0, token names, plain values, CRLF line ends, no body) is read here, from one copy of its
+ * bytes into a scratch array of the event loop, into the same request Netty would make
+ * ({@link #decodeSimpleHead}); any other head, or one that arrives in pieces, is Netty's, as are bodies and
+ * everything after a bad request. {@code SimpleHeadTest} decodes generated requests both ways and compares
+ * what comes out.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
  * {@link #createMessage}: there, Netty's array of the request line's three words is still in use, and the
