@@ -351,11 +351,6 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      */
     private boolean nettyAtRest = true;
 
-    /** A decoder on its own, without timeouts. */
-    StrictRequestDecoder(HttpDecoderConfig config) {
-        this(config, null, new HeadScratch());
-    }
-
     /**
      * @param config  as Netty's decoder takes it, with a {@link DefaultHttpHeadersFactory} for headers
      * @param guard   the connection's timeouts, told when a read arrives (a request's first byte starts its

@@ -34,6 +34,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PipelineTest {
 
+    private static final StrictRequestDecoder.HeadScratch SCRATCH = new StrictRequestDecoder.HeadScratch();
+
     private static final Pattern DATE = Pattern.compile("\r\nDate: ([A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} "
             + "\\d{2}:\\d{2}:\\d{2} GMT)\r\n");
 
@@ -189,7 +191,7 @@ class PipelineTest {
     /** A repeated target is the previous request's string, not a copy; any other target is read afresh. */
     @Test
     void theDecoderReusesTheTargetStringOnlyForTheSameBytes() {
-        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        channel = new EmbeddedChannel(decoderOnItsOwn());
         String first = decodedTarget(channel, "/same?q=1");
         String again = decodedTarget(channel, "/same?q=1");
         String other = decodedTarget(channel, "/same?q=2");
@@ -207,7 +209,7 @@ class PipelineTest {
      */
     @Test
     void aDecodedRequestCarriesTheSharedSuccessAndKeepsAFailure() {
-        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        channel = new EmbeddedChannel(decoderOnItsOwn());
         send(channel, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         HttpRequest good = channel.readInbound();
         assertThat(good.decoderResult()).isSameAs(DecoderResult.SUCCESS);
@@ -225,7 +227,7 @@ class PipelineTest {
      */
     @Test
     void knownHeaderEntriesAreKeptAcrossRequestsAndHoldOnlyTheCurrentRequestsFields() {
-        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        channel = new EmbeddedChannel(decoderOnItsOwn());
         HttpHeaders headers = decodedHeaders(channel,
                 "X-Code: 503\r\nAccept: application/json\r\nX-Format: text/html\r\n");
         List<Map.Entry<CharSequence, CharSequence>> first = entries(headers);
@@ -261,7 +263,7 @@ class PipelineTest {
     /** The handler looks headers up by the decoder's own name constants, which find every spelling. */
     @Test
     void knownNamesAreTheObjectsStoredAndFindEverySpelling() {
-        channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpDecoderConfig()));
+        channel = new EmbeddedChannel(decoderOnItsOwn());
         AsciiString xCode = StrictRequestDecoder.knownName("X-Code");
         HttpHeaders headers = decodedHeaders(channel, "X-Code: 503\r\nx-code: 500\r\nX-CODE: 404\r\n");
         List<Map.Entry<CharSequence, CharSequence>> entries = entries(headers);
@@ -732,5 +734,10 @@ class PipelineTest {
         assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
                 false));
         assertThat(channel.isOpen()).isFalse();
+    }
+
+    /** The decoder without timeouts, reading simple heads into a scratch shared as a listener shares it. */
+    private static StrictRequestDecoder decoderOnItsOwn() {
+        return new StrictRequestDecoder(new HttpDecoderConfig(), null, SCRATCH);
     }
 }

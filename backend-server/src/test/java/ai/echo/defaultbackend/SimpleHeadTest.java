@@ -30,6 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class SimpleHeadTest {
 
+    /** One scratch for every decoder here, as a listener shares one among its connections. */
+    private static final StrictRequestDecoder.HeadScratch SCRATCH = new StrictRequestDecoder.HeadScratch();
     private static final HttpDecoderConfig DEFAULTS = new HttpDecoderConfig().setValidateHeaders(true);
     /** Small limits, so that generated heads reach them from both sides. */
     private static final HttpDecoderConfig SMALL = new HttpDecoderConfig()
@@ -206,7 +208,7 @@ class SimpleHeadTest {
 
     /** Whether the decoder's own reading takes these bytes as the first request, Netty untouched. */
     private static boolean takenWithoutNetty(HttpDecoderConfig config, String bytes) {
-        StrictRequestDecoder decoder = new StrictRequestDecoder(config, null, new StrictRequestDecoder.HeadScratch());
+        StrictRequestDecoder decoder = new StrictRequestDecoder(config, null, SCRATCH);
         ByteBuf in = Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1);
         try {
             List<Object> out = new ArrayList<>();
@@ -230,7 +232,7 @@ class SimpleHeadTest {
     private static List<String> decoded(HttpDecoderConfig config, List<String> reads, boolean simpleHeads) {
         List<String> seen = new ArrayList<>();
         EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(config, null,
-                simpleHeads ? new StrictRequestDecoder.HeadScratch() : null),
+                simpleHeads ? SCRATCH : null),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
