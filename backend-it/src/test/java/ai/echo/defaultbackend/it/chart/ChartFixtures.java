@@ -19,7 +19,11 @@ public final class ChartFixtures {
     private ChartFixtures() {
     }
 
-    /** Every {@code ci/*-values.yaml} of the chart, sorted; each turns on one feature. */
+    /** The chart's {@code ci/<feature>-values.yaml}, which turns on that one feature. */
+    public static Path ci(String feature) {
+        return ProjectPaths.chart().resolve("ci/" + feature + "-values.yaml");
+    }
+
     /** Test cases for every values set the chart is checked with: the defaults (no file), then each ci file. */
     public static Stream<org.junit.jupiter.params.provider.Arguments> valuesCases() {
         return Stream.concat(
@@ -28,6 +32,7 @@ public final class ChartFixtures {
                         org.junit.jupiter.params.provider.Arguments.of(file.getFileName().toString(), file)));
     }
 
+    /** Every {@code ci/*-values.yaml} of the chart, sorted; each turns on one feature. */
     public static List<Path> ciValuesFiles() {
         try (Stream<Path> files = Files.list(ProjectPaths.chart().resolve("ci"))) {
             List<Path> list = files.filter(p -> p.getFileName().toString().endsWith("-values.yaml")).sorted()

@@ -68,7 +68,7 @@ class ChartPodIT {
             @Override
             Rendered render(Path scratch) {
                 ServerProcess.requireIoUring(name());
-                Path values = ChartRenderIT.ci("io-uring");
+                Path values = ChartFixtures.ci("io-uring");
                 return new Rendered(HelmChart.ours().render(values),
                         Optional.of(HelmChart.ours().renderWithTestHook(scratch, values).only("Pod")));
             }

@@ -1,5 +1,6 @@
 package ai.echo.defaultbackend.it.chart;
 
+import static ai.echo.defaultbackend.it.chart.ChartFixtures.ci;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.echo.defaultbackend.BackendConfig;
@@ -340,10 +341,6 @@ class ChartRenderIT {
             assertThat(object.path("metadata").path("labels").path("platform").asString()).as(Manifests.id(object))
                     .isEqualTo("shared");
         }
-    }
-
-    static Path ci(String feature) {
-        return ProjectPaths.chart().resolve("ci/" + feature + "-values.yaml");
     }
 
     static List<String> strings(JsonNode array) {

@@ -3,6 +3,7 @@ package ai.echo.defaultbackend.it.kustomize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.echo.defaultbackend.BuildInfo;
+import ai.echo.defaultbackend.it.chart.ChartFixtures;
 import ai.echo.defaultbackend.it.chart.HelmChart;
 import ai.echo.defaultbackend.it.chart.K8sSchemas;
 import ai.echo.defaultbackend.it.chart.Manifests;
@@ -81,7 +82,7 @@ class KustomizeIT {
     @Test
     void ioUringComponentMakesTheChartsIoUringPod() {
         Manifests built = Kustomize.build(Kustomize.withComponents("io-uring", List.of("io-uring")));
-        Manifests chart = HelmChart.ours().render(ProjectPaths.chart().resolve("ci/io-uring-values.yaml"));
+        Manifests chart = HelmChart.ours().render(ChartFixtures.ci("io-uring"));
 
         assertThat(built.container().path("args")).isEqualTo(chart.container().path("args"));
         assertThat(built.container().path("args").get(built.container().path("args").size() - 1).asString())
@@ -209,7 +210,7 @@ class KustomizeIT {
     @ParameterizedTest
     @ValueSource(strings = {"base", "overlays/gke"})
     void podRunsAsTheImageUser(String kustomization) {
-        long[] user = ai.echo.defaultbackend.it.chart.ChartFixtures.imageUser();
+        long[] user = ChartFixtures.imageUser();
         Manifests built = Kustomize.build(ProjectPaths.kustomize().resolve(kustomization));
 
         for (JsonNode context : List.of(built.podSpec().path("securityContext"),
