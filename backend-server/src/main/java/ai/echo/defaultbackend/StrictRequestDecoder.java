@@ -44,7 +44,8 @@ import java.util.List;
  * unread part of the head, and for a space or tab at the very start once the request line is consumed.
  *
  * <p>It also allocates less per request than Netty's: one request object and one set of headers per
- * connection, cleared and refilled for each request, the names of the headers ingress-nginx and
+ * connection (per event loop for simple heads, below), cleared and refilled for each request, the names of
+ * the headers ingress-nginx and
  * browsers send returned as constants instead of copied and their header entries kept for the next
  * request ({@link EntryReusingHeaders}), and the previous request's target string kept for the next
  * request that asks for the same one. A decoded request is therefore only valid until the next one is
@@ -53,10 +54,10 @@ import java.util.List;
  *
  * <p>A whole head in the simple form nearly every client sends (a known method, a visible-ASCII target,
  * HTTP/1.1 or 1.0, token names, plain values, CRLF line ends, no body) is read here, from one copy of its
- * bytes into a scratch array of the event loop, into the same request Netty would make
- * ({@link #decodeSimpleHead}); any other head, or one that arrives in pieces, is Netty's, as are bodies and
- * everything after a bad request. {@code SimpleHeadTest} decodes generated requests both ways and compares
- * what comes out.
+ * bytes into a scratch array of the event loop, into a request like the one Netty would make, which the
+ * event loop's connections share ({@link SimpleHead}); any other head, or one that arrives in pieces, is
+ * Netty's, as are bodies and everything after a bad request. {@code SimpleHeadTest} decodes generated
+ * requests both ways, on one connection and on several sharing a scratch, and compares what comes out.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
  * {@link #createMessage}: there, Netty's array of the request line's three words is still in use, and the
@@ -327,9 +328,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
     }
 
-    private final FoldFinder foldFinder = new FoldFinder();
-    private final RequestHeaders headers;
-    private final ReusedRequest request;
+    private FoldFinder foldFinder;
+    private final DefaultHttpHeadersFactory headersFactory;
+    /**
+     * The connection's own request and headers, for the heads Netty reads: made at the first such head, so a
+     * connection whose heads are all simple has none (they are its {@link SimpleHead}'s).
+     */
+    private RequestHeaders headers;
+    private ReusedRequest request;
     /** The previous request's target: a client on a kept-alive connection mostly asks for the same one. */
     private String lastTarget = "/";
     private boolean expectingHead = true;
@@ -364,8 +370,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         this.scratch = scratch;
         this.maxInitialLineLength = config.getMaxInitialLineLength();
         this.maxHeaderSize = config.getMaxHeaderSize();
-        headers = new RequestHeaders((DefaultHttpHeadersFactory) config.getHeadersFactory());
-        request = new ReusedRequest(headers);
+        this.headersFactory = (DefaultHttpHeadersFactory) config.getHeadersFactory();
+        if (scratch != null && !scratch.validatesAs(headersFactory)) {
+            throw new IllegalArgumentException("a head scratch validates headers as its decoders do");
+        }
     }
 
     @Override
@@ -426,6 +434,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return super.createMessage(initialLine);
         }
         HttpMethod method = HttpMethod.valueOf(initialLine[0]);
+        if (request == null) {
+            headers = new RequestHeaders(headersFactory);
+            request = new ReusedRequest(headers);
+        }
         request.setProtocolVersion(version).setMethod(method).setUri(initialLine[1]);
         // A failed request before this one may have left its failure here.
         request.setDecoderResult(DecoderResult.SUCCESS);
@@ -511,14 +523,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             // The request that owned them has been handled (see the class comment): whatever comes next,
             // blank lines, a request line or a head in pieces, starts from no headers.
             headersHandedOn = false;
-            headers.clear();
+            if (headers != null) { // none when Netty made the request (a version other than 1.x)
+                headers.clear();
+            }
         }
         if (rejected) {
             buffer.skipBytes(buffer.readableBytes());
             return;
         }
         if (scratch != null && nettyAtRest && expectingHead && !headStarted && decodeSimpleHead(buffer, out)) {
-            headersHandedOn = true;
             return;
         }
         if (expectingHead && hasObsoleteFold(buffer)) {
@@ -583,25 +596,55 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * Where a simple head is read: the bytes of a read are copied here once and parsed as an array. One per
-     * event loop, shared by the decoders of a listener, so that reading a request touches no memory of its
-     * connection's but the request it fills.
+     * Where simple heads are read ({@link SimpleHead}): one per event loop, shared by the decoders of a
+     * listener, so that reading a request touches no memory of its connection's but the decoder's flags.
+     * Its headers validate names and values as Netty's default factory does, which is what the listener's
+     * decoders are given.
      */
-    static final class HeadScratch extends FastThreadLocal<byte[]> {
+    static final class HeadScratch extends FastThreadLocal<SimpleHead> {
         /** Heads longer than this are Netty's; ingress-nginx's custom-error requests are about 500 bytes. */
         static final int SIZE = 4096;
+        private static final DefaultHttpHeadersFactory VALIDATING = DefaultHttpHeadersFactory.headersFactory();
 
         @Override
-        protected byte[] initialValue() {
-            return new byte[SIZE];
+        protected SimpleHead initialValue() {
+            return new SimpleHead(VALIDATING);
+        }
+
+        /** Whether headers from {@code factory} are validated as this scratch's are. */
+        boolean validatesAs(DefaultHttpHeadersFactory factory) {
+            return factory.getNameValidator() == VALIDATING.getNameValidator()
+                    && factory.getValueValidator() == VALIDATING.getValueValidator();
+        }
+    }
+
+    /**
+     * An event loop's place to read simple heads: the bytes of a read are copied here once and parsed as an
+     * array, into the one request and headers that every simple head on the loop is decoded into. A
+     * request is handed to the next handler, which is done with it before the decoder returns
+     * ({@link io.netty.handler.codec.ByteToMessageDecoder} hands on each request before it decodes the next
+     * one, and only this event loop decodes into these), so they are free again for the next connection's
+     * head. At 1,000 connections a connection's own request and headers were rarely in the core's caches
+     * when its next request came; these always are.
+     */
+    static final class SimpleHead {
+        final byte[] bytes = new byte[HeadScratch.SIZE];
+        final RequestHeaders headers;
+        final ReusedRequest request;
+        /** The last simple head's target, for the next head that asks for the same one. */
+        String lastTarget = "/";
+
+        SimpleHead(DefaultHttpHeadersFactory factory) {
+            headers = new RequestHeaders(factory);
+            request = new ReusedRequest(headers);
         }
     }
 
     /**
      * Decodes a whole head in the form nearly every client sends, from a copy of the bytes read, into what
-     * Netty's decoder makes of it: the same request (this connection's one), the same header names and
-     * values added in the same order, then {@link LastHttpContent#EMPTY_LAST_CONTENT}. Anything else is left
-     * untouched for Netty, and false returned; so is a head not yet whole.
+     * Netty's decoder makes of it: the same kind of request (the event loop's {@link SimpleHead}), the same
+     * header names and values added in the same order, then {@link LastHttpContent#EMPTY_LAST_CONTENT}.
+     * Anything else is left untouched for Netty, and false returned; so is a head not yet whole.
      *
      * <p>The form: a method of {@link #SIMPLE_METHODS}, one space, a target of visible ASCII, one space,
      * {@code HTTP/1.1} or {@code HTTP/1.0}, CRLF; header lines of a token, a colon and a value of visible
@@ -621,7 +664,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         if (n < SHORTEST_HEAD) {
             return false;
         }
-        byte[] b = scratch.get();
+        SimpleHead simple = scratch.get();
+        byte[] b = simple.bytes;
         in.getBytes(in.readerIndex(), b, 0, n);
         HttpMethod method = null;
         int p = 0;
@@ -663,12 +707,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
 
         // Whole and in the form: from here on it is decoded, as Netty would.
-        String target = lastTarget;
+        String target = simple.lastTarget;
         int targetLength = targetEnd - targetStart;
         if (target.length() != targetLength || !sameChars(target, b, targetStart)) {
             target = new String(b, targetStart, targetLength, StandardCharsets.ISO_8859_1);
-            lastTarget = target;
+            simple.lastTarget = target;
         }
+        RequestHeaders headers = simple.headers;
+        headers.clear(); // the previous simple head's on this loop, handled before its decoder returned
+        ReusedRequest request = simple.request;
         request.setProtocolVersion(version).setMethod(method).setUri(target);
         request.setDecoderResult(DecoderResult.SUCCESS);
         p = headersStart;
@@ -776,6 +823,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
         if (start >= end) {
             return false;
+        }
+        if (foldFinder == null) {
+            foldFinder = new FoldFinder();
         }
         foldFinder.reset(headStarted);
         buffer.forEachByte(start, end - start, foldFinder);

@@ -147,6 +147,50 @@ class SimpleHeadTest {
         assertThat(taken).isGreaterThan(400);
     }
 
+    /**
+     * Connections of one event loop share its scratch, and with it the request and headers simple heads
+     * are decoded into: three connections' reads, interleaved at random, must each come out as that
+     * connection's reads alone through Netty's decoder, whatever another connection decoded in between
+     * (a simple head, or a head Netty is still reading).
+     */
+    @Test
+    void connectionsSharingTheScratchDecodeAsEachAlone() {
+        Random random = new Random(20261128);
+        for (int i = 0; i < 500; i++) {
+            List<List<String>> reads = new ArrayList<>();
+            List<List<String>> seen = new ArrayList<>();
+            List<EmbeddedChannel> channels = new ArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                StringBuilder stream = new StringBuilder();
+                for (int r = 1 + random.nextInt(3); r > 0; r--) {
+                    stream.append(generatedRequest(random));
+                }
+                reads.add(split(stream.toString(), random));
+                List<String> messages = new ArrayList<>();
+                seen.add(messages);
+                channels.add(recording(DEFAULTS, SCRATCH, messages));
+            }
+            try {
+                int[] next = new int[channels.size()];
+                int left = reads.stream().mapToInt(List::size).sum();
+                for (; left > 0; left--) {
+                    int c;
+                    do {
+                        c = random.nextInt(channels.size());
+                    } while (next[c] == reads.get(c).size());
+                    channels.get(c).writeInbound(
+                            Unpooled.copiedBuffer(reads.get(c).get(next[c]++), StandardCharsets.ISO_8859_1));
+                }
+                channels.forEach(EmbeddedChannel::finish);
+            } finally {
+                channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+            }
+            for (int c = 0; c < channels.size(); c++) {
+                assertThat(seen.get(c)).as("%s", reads.get(c)).isEqualTo(decoded(DEFAULTS, reads.get(c), false));
+            }
+        }
+    }
+
     /** A request; in half of them every part is one a simple head may have, the others mix in the rest. */
     private static String generatedRequest(Random random) {
         boolean clean = random.nextBoolean();
@@ -231,8 +275,22 @@ class SimpleHeadTest {
     /** Every message the decoder hands on, written down as it is handed on (the request is reused). */
     private static List<String> decoded(HttpDecoderConfig config, List<String> reads, boolean simpleHeads) {
         List<String> seen = new ArrayList<>();
-        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(config, null,
-                simpleHeads ? SCRATCH : null),
+        EmbeddedChannel channel = recording(config, simpleHeads ? SCRATCH : null, seen);
+        try {
+            for (String read : reads) {
+                channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+            }
+            channel.finish();
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        return seen;
+    }
+
+    /** A connection whose decoder's messages are written down in {@code seen} as they are handed on. */
+    private static EmbeddedChannel recording(HttpDecoderConfig config, StrictRequestDecoder.HeadScratch scratch,
+                                             List<String> seen) {
+        return new EmbeddedChannel(new StrictRequestDecoder(config, null, scratch),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -243,15 +301,6 @@ class SimpleHeadTest {
                         }
                     }
                 });
-        try {
-            for (String read : reads) {
-                channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
-            }
-            channel.finish();
-        } finally {
-            channel.finishAndReleaseAll();
-        }
-        return seen;
     }
 
     private static String describe(Object msg) {
