@@ -93,11 +93,27 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      */
     static final class RequestHeaders extends DefaultHttpHeaders {
         private final ValueValidator<CharSequence> valueValidator;
+        private final EntryReusingHeaders entries;
         private int hosts;
 
         RequestHeaders(DefaultHttpHeadersFactory validation) {
-            super(new EntryReusingHeaders(validation.getNameValidator(), validation.getValueValidator()));
-            valueValidator = validation.getValueValidator();
+            this(new EntryReusingHeaders(validation.getNameValidator(), validation.getValueValidator()),
+                    validation.getValueValidator());
+        }
+
+        private RequestHeaders(EntryReusingHeaders entries, ValueValidator<CharSequence> valueValidator) {
+            super(entries);
+            this.entries = entries;
+            this.valueValidator = valueValidator;
+        }
+
+        /**
+         * The value the last field named {@code name} had when its entry was last taken, in this request or
+         * an earlier one; null if there was none or {@code name} is not one of the constants whose entries
+         * are kept.
+         */
+        CharSequence lastValue(AsciiString name) {
+            return entries.lastValue(name);
         }
 
         @Override
@@ -204,6 +220,16 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 }
             }
             return -1;
+        }
+
+        /** The value of the kept entry of {@code name}, if it has one: see {@link RequestHeaders#lastValue}. */
+        CharSequence lastValue(AsciiString name) {
+            if (reusable == null) {
+                return null;
+            }
+            int slot = slotOf(AsciiString.hashCode(name), name);
+            ReusableEntry entry = slot < 0 ? null : reusable[slot];
+            return entry == null ? null : entry.getValue();
         }
 
         @Override
@@ -731,7 +757,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (colon - p == HttpHeaderNames.HOST.length() && sameCharsIgnoreCase(HttpHeaderNames.HOST, b, p)) {
                 headers.addValidHost();
             } else {
-                headers.add(splitHeaderName(b, p, colon - p), headerValue(b, colon + 1, lineEnd));
+                AsciiString name = splitHeaderName(b, p, colon - p);
+                headers.add(name, headerValue(b, colon + 1, lineEnd, headers.lastValue(name)));
             }
             p = lineEnd + 2;
         }
@@ -786,15 +813,25 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return false;
     }
 
-    /** The value between {@code from} and {@code to} without its leading and trailing spaces and tabs. */
-    private static String headerValue(byte[] b, int from, int to) {
+    /**
+     * The value between {@code from} and {@code to} without its leading and trailing spaces and tabs:
+     * {@code last} again if it has the same characters (a client sends the same {@code Accept} and
+     * ingress-nginx the same {@code X-Code} again and again), else a new string.
+     */
+    private static CharSequence headerValue(byte[] b, int from, int to, CharSequence last) {
         while (from < to && (b[from] == ' ' || b[from] == '\t')) {
             from++;
         }
         while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t')) {
             to--;
         }
-        return from == to ? "" : new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+        if (from == to) {
+            return "";
+        }
+        if (last != null && last.length() == to - from && sameChars(last, b, from)) {
+            return last;
+        }
+        return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     /** Whether {@code b} holds {@code name} at {@code start}, ASCII letters compared without case. */

@@ -191,6 +191,55 @@ class SimpleHeadTest {
         }
     }
 
+    /**
+     * A value sent again under one of the names whose entries are kept is the string the last one made,
+     * on any connection of the loop: ingress-nginx's {@code X-Code} and a client's {@code Accept} cost no
+     * string after the first. Any other value is a new string with its own characters.
+     */
+    @Test
+    void aValueSentAgainIsTheStringMadeBefore() {
+        List<String> codes = new ArrayList<>();
+        List<String> accepts = new ArrayList<>();
+        List<EmbeddedChannel> channels = List.of(valuesOf(codes, accepts), valuesOf(codes, accepts));
+        try {
+            for (String read : List.of(
+                    "GET / HTTP/1.1\r\nHost: a\r\nX-Code: 503\r\nAccept: application/json\r\n\r\n",
+                    "GET / HTTP/1.1\r\nHost: a\r\nX-Code: 503\r\nAccept:  application/json \r\n\r\n",
+                    "GET / HTTP/1.1\r\nHost: a\r\nX-Code: 404\r\nAccept: application/jsonx\r\n\r\n")) {
+                for (EmbeddedChannel channel : channels) {
+                    channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+                }
+            }
+        } finally {
+            channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+        }
+        assertThat(codes).containsExactly("503", "503", "503", "503", "404", "404");
+        assertThat(accepts).containsExactly("application/json", "application/json", "application/json",
+                "application/json", "application/jsonx", "application/jsonx");
+        for (List<String> values : List.of(codes, accepts)) {
+            assertThat(values.subList(1, 4)).allSatisfy(value -> assertThat(value).isSameAs(values.get(0)));
+            assertThat(values.get(4)).isNotSameAs(values.get(0));
+            assertThat(values.get(5)).isSameAs(values.get(4));
+        }
+    }
+
+    private static EmbeddedChannel valuesOf(List<String> codes, List<String> accepts) {
+        return new EmbeddedChannel(new StrictRequestDecoder(DEFAULTS, null, SCRATCH),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        try {
+                            if (msg instanceof HttpRequest) {
+                                codes.add(((HttpRequest) msg).headers().get("X-Code"));
+                                accepts.add(((HttpRequest) msg).headers().get("Accept"));
+                            }
+                        } finally {
+                            ReferenceCountUtil.release(msg);
+                        }
+                    }
+                });
+    }
+
     /** A request; in half of them every part is one a simple head may have, the others mix in the rest. */
     private static String generatedRequest(Random random) {
         boolean clean = random.nextBoolean();
