@@ -45,12 +45,12 @@ import java.util.List;
  *
  * <p>It also allocates less per request than Netty's: one request object and one set of headers per
  * connection (per event loop for simple heads, below), cleared and refilled for each request, the names of
- * the headers ingress-nginx and
- * browsers send returned as constants instead of copied and their header entries kept for the next
- * request ({@link EntryReusingHeaders}), and the previous request's target string kept for the next
- * request that asks for the same one. A decoded request is therefore only valid until the next one is
- * decoded. {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the
- * next handler before it decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
+ * the headers ingress-nginx and browsers send returned as constants instead of copied and their header
+ * entries kept for the next request ({@link EntryReusingHeaders}), and the previous request's target string
+ * kept for the next request that asks for the same one (for simple heads, the previous value of each of
+ * those names too). A decoded request is therefore only valid until the next one is decoded.
+ * {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the next handler before it
+ * decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
  *
  * <p>A whole head in the simple form nearly every client sends (a known method, a visible-ASCII target,
  * HTTP/1.1 or 1.0, token names, plain values, CRLF line ends, no body) is read here, from one copy of its
