@@ -8,17 +8,22 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The floor of the bench's floor part: Netty's epoll transport with nothing of HTTP. One event loop, one
+ * The floor of the bench's floor part: Netty's epoll transport (or io_uring, when the server under test is
+ * run on it) with nothing of HTTP. One event loop, one
  * handler that answers every read with a fixed response (the 1.5 404, or 200 "ok" when the read starts
  * with {@code GET /healthz}) and flushes when the read is done, as the server does; the listener accepts
  * up to 256 connections a wakeup from a backlog of 1,024, as the server's does. No decoding, no routing, no clock: what is left
@@ -27,7 +32,8 @@ import java.time.format.DateTimeFormatter;
  *
  * <p>It answers once per read, so it serves only clients that send one request and wait for its answer
  * (wrk's keep-alive cases): not pipelining, not {@code Connection: close}. Run by bench/bench.py, compiled
- * against the server's jar, which holds Netty: {@code java -cp backend-server.jar:CLASSES FloorServer PORT}.
+ * against the server's jar, which holds Netty:
+ * {@code java -cp backend-server.jar:CLASSES FloorServer PORT [epoll|io_uring]}.
  */
 public final class FloorServer {
 
@@ -83,12 +89,17 @@ public final class FloorServer {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 1) {
-            System.err.println("usage: FloorServer PORT");
+        String transport = args.length == 2 ? args[1] : "epoll";
+        if (args.length < 1 || args.length > 2 || !transport.equals("epoll") && !transport.equals("io_uring")) {
+            System.err.println("usage: FloorServer PORT [epoll|io_uring]");
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);
-        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        boolean uring = transport.equals("io_uring");
+        IoHandlerFactory handlers = uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory();
+        Class<? extends ServerChannel> listener =
+                uring ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class;
+        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, handlers);
         ServerChannelRecvByteBufAllocator accepts = new ServerChannelRecvByteBufAllocator();
         accepts.respectMaybeMoreData(false);
         accepts.maxMessagesPerRead(256);
@@ -96,7 +107,7 @@ public final class FloorServer {
         try {
             new ServerBootstrap()
                     .group(loop)
-                    .channel(EpollServerSocketChannel.class)
+                    .channel(listener)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.RCVBUF_ALLOCATOR, accepts)
                     .childHandler(new ChannelInitializer<SocketChannel>() {

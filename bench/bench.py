@@ -675,8 +675,9 @@ class Bench:
         Our server, nginx and bench/FloorServer.java, which is Netty's epoll transport answering every read
         with fixed bytes and nothing else (no decoding, no routing), with the same JVM, flags and native
         library as ours (no AOT cache: it changes start-up, not a warmed-up request), interleaved as in the
-        throughput part. The floor's CPU per request is what any server on this transport pays; ours above
-        it is Netty's request decoder and the routing handler. The keep-alive cases of --cases that it can
+        throughput part, on the transport ours runs on (epoll, or io_uring by --server-arg). The floor's CPU
+        per request is what any server on this transport pays; ours above it is Netty's request decoder and
+        the routing handler. The keep-alive cases of --cases that it can
         serve (one request per read), by default 64 and 1,000 connections.
         """
         wanted = [key for key in self.args.cases if key in FLOOR_CASES] or list(FLOOR_DEFAULT_CASES)
@@ -687,10 +688,11 @@ class Bench:
             if classes is None:
                 return
             servers.append(self.started(self.backend(extra_jvm=self.image_runtime("image"))))
+            report.floor_transport = self.floor_transport()
             port = free_port()
             servers.append(self.started(Server("floor", [self.java] + list(self.jvm_flags) + self.library_path(
-                self.args.jar) + ["-cp", self.args.jar + os.pathsep + classes, "FloorServer", str(port)],
-                port, self.tmp)))
+                self.args.jar) + ["-cp", self.args.jar + os.pathsep + classes, "FloorServer", str(port),
+                                  self.floor_transport()], port, self.tmp)))
             servers.append(self.started(self.nginx()))
             for case in cases:
                 case = dict(case, key="floor-" + case["key"])
@@ -702,6 +704,16 @@ class Bench:
         finally:
             for server in servers:
                 self.stop(server)
+
+    def floor_transport(self):
+        """The transport ours runs on, by --server-arg (--transport io_uring), for the floor to run on too."""
+        args = list(self.args.server_arg)
+        transport = "epoll"
+        for i, arg in enumerate(args):
+            name, _, value = arg.lstrip("-").partition("=")
+            if name == "transport":
+                transport = value if value else (args[i + 1] if i + 1 < len(args) else "")
+        return "io_uring" if transport.strip().lower() == "io_uring" else "epoll"
 
     def floor_classes(self, report):
         """Compiles FloorServer.java against the server's jar with the JDK's javac; None, noted, without one."""
@@ -1071,6 +1083,7 @@ class Report:
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
         self.scaling = []  # (connections, pause ms, case key), in order; the runs are in results
         self.floor = []  # (case name, case key), in order; the runs are in results
+        self.floor_transport = "epoll"  # the transport the floor ran on, ours by --server-arg
         self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
         self.startup = []
         self.warmup = []  # (variant, [[req/s per one-second slice] per start])
@@ -1200,8 +1213,8 @@ class Report:
                            f"{ratio(key, 'cpu_us')} | {ratio(key, 'user_us')} | {ratio(key, 'p99_us')} |")
             out.append("")
         if self.floor:
-            out.append(f"The transport's floor (bench/FloorServer.java: Netty's epoll transport answering every read "
-                       f"with fixed bytes, no HTTP) beside ours and nginx: medians of {args.reps} interleaved "
+            out.append(f"The transport's floor (bench/FloorServer.java: Netty's {self.floor_transport} transport "
+                       f"answering every read with fixed bytes, no HTTP) beside ours and nginx: medians of {args.reps} interleaved "
                        f"{args.duration:g} s runs; ratios are medians of the per-repetition ratios. What ours "
                        "costs above the floor is its HTTP layer: Netty's request decoder and the routing handler.")
             out.append("")

@@ -30,8 +30,9 @@ Scaling: CPU time per request as the keep-alive connections grow (64 to 2000), a
 offered load (each connection pauses connections/64 ms after every answer), both servers interleaved.
 
 Floor: the keep-alive cases (64 and 1000 connections by default) on a third server beside ours and
-nginx, bench/FloorServer.java: Netty's epoll transport answering every read with fixed bytes, no HTTP.
-Its CPU per request is the transport's; ours above it is the HTTP layer's (needs javac beside --java).
+nginx, bench/FloorServer.java: Netty's epoll transport answering every read with fixed bytes, no HTTP
+(io_uring when --server-arg moves ours to it). Its CPU per request is the transport's; ours above it is
+the HTTP layer's (needs javac beside --java).
 
 Warm-up: requests per second in each second after a fresh start's first 200 (keep-alive 64), for the
 server with the image's flags, with its AOT cache, and nginx.
