@@ -269,11 +269,17 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
-    /** Waits for the process to exit and returns its exit code, with all its output read. */
+    /**
+     * Waits for the process to exit and returns its exit code, with all its output read. A process still
+     * running at the deadline fails the test with its output and its threads' stacks.
+     */
     public int awaitExit(Duration timeout) {
         try {
-            assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
-                    .as("process exited within %s; stdout: %s", timeout, stdout).isTrue();
+            boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!exited) {
+                assertThat(exited).as("process exited within %s; stdout: %s; stderr: %s; its threads: %s",
+                        timeout, stdout, stderr, threadDump()).isTrue();
+            }
             for (Thread pump : pumps) {
                 pump.join(TimeUnit.SECONDS.toMillis(10));
             }
@@ -282,6 +288,33 @@ public final class ServerProcess implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         return process.exitValue();
+    }
+
+    /** The process's threads' stacks, by the test JDK's {@code jcmd}, or why there are none. */
+    private String threadDump() {
+        Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return "(none: no " + jcmd + ")";
+        }
+        try {
+            Path out = Files.createTempFile("threads", ".txt");
+            try {
+                Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+                        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                boolean done = dump.waitFor(20, TimeUnit.SECONDS);
+                if (!done) {
+                    dump.destroyForcibly();
+                }
+                return (done ? "" : "(jcmd did not finish in 20 s) ") + Files.readString(out);
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        } catch (IOException e) {
+            return "(none: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(none: interrupted)";
+        }
     }
 
     public boolean isAlive() {
