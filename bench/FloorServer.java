@@ -7,8 +7,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -23,10 +23,10 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * The floor of the bench's floor part: Netty's epoll transport (or io_uring, when the server under test is
- * run on it) with nothing of HTTP. One event loop, one
- * handler that answers every read with a fixed response (the 1.5 404, or 200 "ok" when the read starts
- * with {@code GET /healthz}) and flushes when the read is done, as the server does; the listener accepts
- * up to 256 connections a wakeup from a backlog of 1,024, as the server's does. No decoding, no routing, no clock: what is left
+ * run on it) with nothing of HTTP. One event loop, one handler that answers every read with a fixed
+ * response (the 1.5 404, or 200 "ok" when the read starts with {@code GET /healthz}) and flushes when the
+ * read is done, as the server does; the listener accepts up to 256 connections a wakeup from a backlog of
+ * 1,024, as the server's does. No decoding, no routing, no clock: what is left
  * is what any server on this transport pays per request, so the server's cost above it is its HTTP layer's
  * (Netty's request decoder and the routing handler).
  *
