@@ -30,6 +30,13 @@ public final class ServerProcess implements AutoCloseable {
     private static final Pattern STARTED =
             Pattern.compile("started: transport (\\S+), traffic port (\\d+), service port (\\d+)");
     public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * The server as a container runtime or a terminal starts it, with SIGINT and SIGTERM at their defaults,
+     * whatever this test run inherited: a run started as a background job of a non-interactive shell
+     * ignores SIGINT, which the server's JVM would then keep ignoring (see {@code Main}). By coreutils'
+     * {@code env}, which execs the JVM (the same process, the same PID); nothing where {@code env} cannot.
+     */
+    private static final List<String> DEFAULT_STOP_SIGNALS = envCan("--default-signal=INT,TERM");
 
     private final Process process;
     private final StringBuffer stdout = new StringBuffer();
@@ -113,7 +120,27 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public static ServerProcess launch(Path javaHome, List<String> jvmArgs, List<String> args, Map<String, String> env) {
-        List<String> command = new ArrayList<>();
+        return launch(DEFAULT_STOP_SIGNALS, javaHome, jvmArgs, args, env);
+    }
+
+    /** {@code env} with this option, if this machine's {@code env} takes it; else nothing. */
+    public static List<String> envCan(String option) {
+        try {
+            Process probe = new ProcessBuilder("env", option, "true").redirectErrorStream(true).start();
+            probe.getInputStream().readAllBytes();
+            return probe.waitFor() == 0 ? List.of("env", option) : List.of();
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
+    /** As {@link #launch(Path, List, List, Map)}, run through {@code launcher} (a command that execs the rest). */
+    public static ServerProcess launch(List<String> launcher, Path javaHome, List<String> jvmArgs, List<String> args,
+                                       Map<String, String> env) {
+        List<String> command = new ArrayList<>(launcher);
         command.add(java(javaHome));
         command.add("-Dio.netty.leakDetection.level=paranoid");
         command.addAll(jvmArgs);
