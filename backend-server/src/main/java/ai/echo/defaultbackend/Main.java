@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +61,15 @@ public final class Main {
             }
             stopRequested.countDown();
         };
-        Signal.handle(new Signal("TERM"), handler);
-        Signal.handle(new Signal("INT"), handler);
+        List<String> ignored = new ArrayList<>();
+        for (String name : List.of("TERM", "INT")) {
+            // The JVM installs no handler for a signal the process was started with ignored (a background
+            // job of a non-interactive shell ignores SIGINT, say), where Go's signal.Notify, and so 1.5, would:
+            // the signal stays ignored, and saying so at start is all that can be done.
+            if (Signal.handle(new Signal(name), handler) == SignalHandler.SIG_IGN) {
+                ignored.add("SIG" + name);
+            }
+        }
 
         BackendServer server;
         try {
@@ -78,6 +86,12 @@ public final class Main {
                 server.ioThreads(), server.maxConnections(), Runtime.version(), System.getProperty("java.vm.vendor"),
                 server.describeFeatures());
 
+        if (!ignored.isEmpty()) {
+            log.warn("{} ignored: this process was started with {} ignored (as a background job of a "
+                    + "non-interactive shell, say), and the JVM keeps it so; stop the server with {}",
+                    String.join(" and ", ignored), ignored.size() == 1 ? "it" : "them",
+                    ignored.contains("SIGTERM") ? "SIGKILL" : "SIGTERM");
+        }
         awaitUninterruptibly(stopRequested);
         out.println("stopping http server...");
         out.flush();

@@ -11,10 +11,15 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -270,6 +275,40 @@ class LifecycleIT {
             assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofSeconds(10));
             assertThat(server.stdout()).contains("stopping http server...");
             assertThat(stuck.closedWithin(Duration.ofSeconds(5))).isTrue();
+        }
+    }
+
+    /**
+     * A process started with SIGINT ignored (a background job of a non-interactive shell) keeps it ignored:
+     * the JVM installs no handler for it, where Go's would. The server says so at start, and SIGTERM still
+     * stops it as always.
+     */
+    @Test
+    void aServerStartedWithSigintIgnoredSaysSoAndStopsOnSigterm() throws IOException {
+        List<String> ignoring = ServerProcess.envCan("--ignore-signal=INT");
+        if (ignoring.isEmpty()) {
+            String message = "skipped: this machine's env cannot start a process with SIGINT ignored";
+            System.out.println(message);
+            Assumptions.abort(message);
+        }
+        try (ServerProcess server = ServerProcess.launch(ignoring, null, List.of(),
+                List.of("--port=0", "--svc-port=0"), Map.of()).awaitStarted()) {
+            assertThat(server.awaitLine(line -> line.startsWith("WARN "), Duration.ofSeconds(10))).isEqualTo(
+                    "WARN SIGINT ignored: this process was started with it ignored (as a background job of a "
+                    + "non-interactive shell, say), and the JVM keeps it so; stop the server with SIGTERM");
+            String status = Files.readString(Path.of("/proc", Long.toString(server.pid()), "status"));
+            Matcher ignored = Pattern.compile("(?m)^SigIgn:\\s*([0-9a-f]+)$").matcher(status);
+            assertThat(ignored.find()).as(status).isTrue();
+            assertThat(Long.parseLong(ignored.group(1), 16) & (1L << 1)).as("SIGINT's bit in SigIgn").isNotZero();
+
+            server.signal("INT"); // discarded by the kernel as it is sent
+            assertThat(RawConnection.exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"))
+                    .isEqualTo(OK);
+            assertThat(server.stdout()).doesNotContain("stopping http server...");
+
+            server.signal("TERM");
+            assertThat(server.awaitExit(EXIT)).isZero();
+            assertThat(server.output()).contains("stopping http server...");
         }
     }
 
