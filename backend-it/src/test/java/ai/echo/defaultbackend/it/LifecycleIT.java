@@ -224,10 +224,9 @@ class LifecycleIT {
 
     @Test
     void sigtermDrainsRequestsInFlightAndExits0() {
-        ServerProcess server = ServerProcess.start("--timeout=20s");
         List<RawConnection> inFlight = new ArrayList<>();
         List<RawConnection> idle = new ArrayList<>();
-        try {
+        try (ServerProcess server = ServerProcess.start("--timeout=20s")) {
             for (int i = 0; i < 20; i++) {
                 RawConnection connection = RawConnection.open(server.port());
                 // Head read, body still arriving: the request is in flight.
@@ -264,8 +263,8 @@ class LifecycleIT {
 
     @Test
     void theShutdownTimeoutEndsAStuckDrain() {
-        ServerProcess server = ServerProcess.start("--timeout=1s", "--read-timeout=60s");
-        try (RawConnection stuck = RawConnection.open(server.port())) {
+        try (ServerProcess server = ServerProcess.start("--timeout=1s", "--read-timeout=60s");
+             RawConnection stuck = RawConnection.open(server.port())) {
             stuck.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
             server.awaitOpenTrafficConnections(1);
             long signalled = System.nanoTime();
@@ -314,8 +313,8 @@ class LifecycleIT {
 
     @Test
     void aSecondSignalEndsTheDrainAtOnce() {
-        ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
-        try (RawConnection stuck = RawConnection.open(server.port())) {
+        try (ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
+             RawConnection stuck = RawConnection.open(server.port())) {
             stuck.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
             server.awaitOpenTrafficConnections(1);
             server.terminate();

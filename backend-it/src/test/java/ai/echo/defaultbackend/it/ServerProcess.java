@@ -367,8 +367,13 @@ public final class ServerProcess implements AutoCloseable {
     public void close() {
         if (process.isAlive()) {
             terminate();
-            int code = awaitExit(Duration.ofSeconds(30));
-            assertThat(code).as("exit code after SIGTERM; stderr: %s", stderr).isZero();
+            try {
+                int code = awaitExit(Duration.ofSeconds(30));
+                assertThat(code).as("exit code after SIGTERM; stderr: %s", stderr).isZero();
+            } finally {
+                // A server that did not stop is not left behind for the tests after this one.
+                process.destroyForcibly();
+            }
         }
         assertThat(stdout + "" + stderr).as("Netty leak reports").doesNotContain("LEAK:");
     }
