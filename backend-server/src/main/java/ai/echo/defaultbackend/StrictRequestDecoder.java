@@ -474,12 +474,30 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     @Override
     protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
         String last = lastTarget;
-        if (last.length() == length && sameChars(last, line, start)) {
+        if (holds(last, line, start, length)) {
             return last;
         }
         String target = super.splitSecondWordInitialLine(line, start, length);
         lastTarget = target;
         return target;
+    }
+
+    /**
+     * Whether {@code text} is exactly the {@code length} bytes of {@code line} from {@code start}, read as
+     * {@link #sameChars} reads them; false for no text.
+     */
+    private static boolean holds(CharSequence text, byte[] line, int start, int length) {
+        return text != null && text.length() == length && sameChars(text, line, start);
+    }
+
+    /**
+     * The string of the {@code length} bytes of {@code line} from {@code start}, one char per byte:
+     * {@code last} again when it {@link #holds} them (a {@code String}'s {@code toString} is itself), else a
+     * new one.
+     */
+    private static String sameOrNew(CharSequence last, byte[] line, int start, int length) {
+        return holds(last, line, start, length) ? last.toString()
+                : new String(line, start, length, StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -733,12 +751,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
 
         // Whole and in the form: from here on it is decoded, as Netty would.
-        String target = simple.lastTarget;
-        int targetLength = targetEnd - targetStart;
-        if (target.length() != targetLength || !sameChars(target, b, targetStart)) {
-            target = new String(b, targetStart, targetLength, StandardCharsets.ISO_8859_1);
-            simple.lastTarget = target;
-        }
+        String target = sameOrNew(simple.lastTarget, b, targetStart, targetEnd - targetStart);
+        simple.lastTarget = target;
         RequestHeaders headers = simple.headers;
         headers.clear(); // the previous simple head's on this loop, handled before its decoder returned
         ReusedRequest request = simple.request;
@@ -818,20 +832,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * {@code last} again if it has the same characters (a client sends the same {@code Accept} and
      * ingress-nginx the same {@code X-Code} again and again), else a new string.
      */
-    private static CharSequence headerValue(byte[] b, int from, int to, CharSequence last) {
+    private static String headerValue(byte[] b, int from, int to, CharSequence last) {
         while (from < to && (b[from] == ' ' || b[from] == '\t')) {
             from++;
         }
         while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t')) {
             to--;
         }
-        if (from == to) {
-            return "";
-        }
-        if (last != null && last.length() == to - from && sameChars(last, b, from)) {
-            return last;
-        }
-        return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+        return from == to ? "" : sameOrNew(last, b, from, to - from);
     }
 
     /** Whether {@code b} holds {@code name} at {@code start}, ASCII letters compared without case. */
