@@ -39,8 +39,8 @@ IMAGE_AOT_FLAGS = ["-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
 NOT_FOUND_BODY = b"default backend - 404"
-# The floor part's server (Netty's epoll transport answering every read with fixed bytes), and the cases it
-# can serve: one request per read, the client waiting for each answer.
+# The floor part's server (Netty's epoll or io_uring transport answering every read with fixed bytes), and the
+# cases it can serve: one request per read, the client waiting for each answer.
 FLOOR_SERVER = os.path.join(HERE, "FloorServer.java")
 FLOOR_CASES = ("ka64", "ka1000", "healthz", "ka64paced", "ka1000paced")
 FLOOR_DEFAULT_CASES = ("ka64", "ka1000")
@@ -692,7 +692,7 @@ class Bench:
             port = free_port()
             servers.append(self.started(Server("floor", [self.java] + list(self.jvm_flags) + self.library_path(
                 self.args.jar) + ["-cp", self.args.jar + os.pathsep + classes, "FloorServer", str(port),
-                                  self.floor_transport()], port, self.tmp)))
+                                  report.floor_transport], port, self.tmp)))
             servers.append(self.started(self.nginx()))
             for case in cases:
                 case = dict(case, key="floor-" + case["key"])
