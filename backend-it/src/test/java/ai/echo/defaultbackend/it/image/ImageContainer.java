@@ -49,12 +49,14 @@ public final class ImageContainer implements AutoCloseable {
     public Matcher awaitLog(Pattern pattern, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            // Whether it runs is asked before the logs are read: logs read after it stopped are all it wrote.
+            boolean running = isRunning();
             String logs = logs();
             Matcher matcher = pattern.matcher(logs);
             if (matcher.find()) {
                 return matcher;
             }
-            if (!isRunning()) {
+            if (!running) {
                 throw new AssertionError("container stopped (" + inspect("{{.State.Status}} exit {{.State.ExitCode}}"
                         + " oom-killed {{.State.OOMKilled}}") + ") before its logs matched " + pattern + ":\n" + logs);
             }
