@@ -6,6 +6,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -57,16 +60,37 @@ public final class LeakDetection implements LauncherSessionListener, AfterEachCa
 
     /** Collects garbage, lets Netty's detector look at it, and returns (and forgets) what it reported. */
     static List<String> collectLeaks() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            // The detector looks at collected buffers only when it tracks a new one.
-            ByteBufAllocator.DEFAULT.buffer(1).release();
-            ByteBufAllocator.DEFAULT.directBuffer(1).release();
-            Unpooled.buffer(1).release();
-            Unpooled.directBuffer(1).release();
-        }
+        collectGarbage();
+        collectGarbage();
+        // The detector looks at collected buffers only when it tracks a new one.
+        ByteBufAllocator.DEFAULT.buffer(1).release();
+        ByteBufAllocator.DEFAULT.directBuffer(1).release();
+        Unpooled.buffer(1).release();
+        Unpooled.directBuffer(1).release();
         List<String> leaks = new ArrayList<>(LEAKS);
         LEAKS.clear();
         return leaks;
+    }
+
+    /**
+     * Collects garbage and waits until the JVM's reference handler has queued what that collection cleared.
+     * Netty's detector finds a leaked buffer through its weak reference's queue, which that thread fills
+     * after the collection, not during it: without the wait, a leak could be found one test late, and
+     * blamed on the wrong test. The handler queues each collection's references in one batch, so once a
+     * sentinel cleared by a later collection is queued, every earlier collection's references are.
+     */
+    private static void collectGarbage() {
+        ReferenceQueue<Object> queue = new ReferenceQueue<>();
+        WeakReference<Object> sentinel = new WeakReference<>(new Object(), queue);
+        System.gc();
+        try {
+            if (queue.remove(Await.DEADLINE.toMillis()) == null) {
+                throw new AssertionError("a collection's references not queued within " + Await.DEADLINE);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for a collection", e);
+        }
+        Reference.reachabilityFence(sentinel);
     }
 }
