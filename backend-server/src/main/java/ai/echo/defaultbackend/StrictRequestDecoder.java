@@ -50,13 +50,15 @@ import java.util.List;
  * kept for the next request that asks for the same one (for simple heads, the previous value of each of
  * those names too). A decoded request is therefore only valid until the next one is decoded.
  * {@link io.netty.handler.codec.ByteToMessageDecoder} hands each request to the next handler before it
- * decodes the next, and {@link RoutingHandler} keeps nothing of it but strings.
+ * decodes the next, as {@link #channelRead} does with a read's first head, and {@link RoutingHandler} keeps
+ * nothing of it but strings.
  *
  * <p>A whole head in the simple form nearly every client sends (a known method, a visible-ASCII target,
  * HTTP/1.1 or 1.0, token names, plain values, CRLF line ends, no body) is read here, from one copy of its
  * bytes into a scratch array of the event loop, into a request like the one Netty would make, which the
- * event loop's connections share ({@link SimpleHead}); any other head, or one that arrives in pieces, is
- * Netty's, as are bodies and everything after a bad request. {@code SimpleHeadTest} decodes generated
+ * event loop's connections share ({@link SimpleHead}), and a read's first such head handed on without
+ * Netty's decode loop ({@link #channelRead}); any other head, or one that arrives in pieces, is Netty's, as
+ * are bodies and everything after a bad request. {@code SimpleHeadTest} decodes generated
  * requests both ways, on one connection and on several sharing a scratch, and compares what comes out.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
@@ -382,6 +384,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * request (it discards everything after) stay Netty's.
      */
     private boolean nettyAtRest = true;
+    /** While {@link #channelRead} hands on a read's first head: whether the read holds more after it. */
+    private boolean moreInRead;
 
     /**
      * @param config  as Netty's decoder takes it, with a {@link DefaultHttpHeadersFactory} for headers
@@ -402,10 +406,41 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
     }
 
+    /**
+     * A read that starts with a whole simple head, with nothing of an earlier read left over, has that head
+     * handed on from here: at 1,000 connections nearly every read is one such head, and
+     * {@code ByteToMessageDecoder}'s own {@code channelRead} (an output list from a thread-local, the
+     * cumulation, the decode loop and its checks) was about a tenth of the server's user time per request
+     * (bench/RESULTS.md). What the read holds after the head goes to that method, as the rest of a read
+     * would; so does every read while the connection does not read by itself, since that method counts
+     * what it hands on, to ask for another read when it handed on nothing.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (guard != null) {
             guard.bytesReceived();
+        }
+        if (scratch != null && nettyAtRest && expectingHead && !headStarted && !rejected && msg instanceof ByteBuf
+                && actualReadableBytes() == 0 && ctx.channel().config().isAutoRead()) {
+            ByteBuf in = (ByteBuf) msg;
+            HttpRequest request = readSimpleHead(in);
+            if (request != null) {
+                moreInRead = in.isReadable();
+                try {
+                    ctx.fireChannelRead(request);
+                    ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+                } finally {
+                    moreInRead = false;
+                    if (!in.isReadable()) {
+                        in.release();
+                    } else if (ctx.isRemoved()) {
+                        ctx.fireChannelRead(in); // as Netty's decoder hands on what it holds when removed
+                    } else {
+                        super.channelRead(ctx, in);
+                    }
+                }
+                return;
+            }
         }
         super.channelRead(ctx, msg);
     }
@@ -558,7 +593,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /** Whether bytes already read from the socket are waiting here: the start of a pipelined request. */
     boolean hasBufferedInput() {
-        return actualReadableBytes() > 0;
+        return moreInRead || actualReadableBytes() > 0;
     }
 
     @Override
@@ -666,10 +701,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * An event loop's place to read simple heads: the bytes of a read are copied here once and parsed as an
      * array, into the one request and headers that every simple head on the loop is decoded into. A
      * request is handed to the next handler, which is done with it before the decoder returns
-     * ({@link io.netty.handler.codec.ByteToMessageDecoder} hands on each request before it decodes the next
-     * one, and only this event loop decodes into these), so they are free again for the next connection's
-     * head. At 1,000 connections a connection's own request and headers were rarely in the core's caches
-     * when its next request came; these always are.
+     * ({@link #channelRead} and {@link io.netty.handler.codec.ByteToMessageDecoder} hand on each request
+     * before they decode the next one, and only this event loop decodes into these), so they are free
+     * again for the next connection's head. At 1,000 connections a connection's own request and headers
+     * were rarely in the core's caches when its next request came; these always are.
      */
     static final class SimpleHead {
         final byte[] bytes = new byte[HeadScratch.SIZE];
@@ -704,9 +739,20 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * 20,000 or so requests (bench/RESULTS.md).
      */
     boolean decodeSimpleHead(ByteBuf in, List<Object> out) {
+        HttpRequest request = readSimpleHead(in);
+        if (request == null) {
+            return false;
+        }
+        out.add(request);
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        return true;
+    }
+
+    /** As {@link #decodeSimpleHead}: the request, its head's bytes read; or null, nothing read. */
+    private HttpRequest readSimpleHead(ByteBuf in) {
         int n = Math.min(in.readableBytes(), HeadScratch.SIZE);
         if (n < SHORTEST_HEAD) {
-            return false;
+            return null;
         }
         SimpleHead simple = scratch.get();
         byte[] b = simple.bytes;
@@ -721,7 +767,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
         }
         if (method == null || b[p] != ' ') {
-            return false;
+            return null;
         }
         final int targetStart = ++p;
         while (p < n && b[p] > 0x20 && b[p] < 0x7f) {
@@ -729,7 +775,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
         final int targetEnd = p;
         if (targetEnd == targetStart || n - p < 1 + HTTP_1_1_LINE_END.length() || b[p] != ' ') {
-            return false;
+            return null;
         }
         p++;
         HttpVersion version;
@@ -738,16 +784,16 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         } else if (sameChars(HTTP_1_0_LINE_END, b, p)) {
             version = HttpVersion.HTTP_1_0;
         } else {
-            return false;
+            return null;
         }
         p += HTTP_1_1_LINE_END.length();
         if (p - 2 > maxInitialLineLength) {
-            return false;
+            return null;
         }
         final int headersStart = p;
         final int headEnd = simpleHeadersEnd(b, headersStart, n);
         if (headEnd < 0) {
-            return false;
+            return null;
         }
 
         // Whole and in the form: from here on it is decoded, as Netty would.
@@ -777,9 +823,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             p = lineEnd + 2;
         }
         in.skipBytes(headEnd);
-        out.add(request);
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-        return true;
+        return request;
     }
 
     /**

@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObject;
@@ -120,6 +121,100 @@ class SimpleHeadTest {
         assertSameBothWays(DEFAULTS, List.of("GET / HTTP/1.1\r\nHo", "st: a\r\n\r\nGET /b HTTP/1.1\r\n\r\n"));
         assertSameBothWays(DEFAULTS, List.of("GE", "T / HTTP/1.1\r\n\r\n\r\nGET /c HTTP/1.1\r\n\r\n"));
         assertSameBothWays(DEFAULTS, List.of("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\na", "bGET / HTTP/1.1\r\n\r\n"));
+    }
+
+    /**
+     * A read that starts with a whole simple head has that head handed on from the decoder's own
+     * {@code channelRead}, without {@code ByteToMessageDecoder}'s (its cumulation, output list and decode
+     * loop). What follows a head in the same read, a head in pieces, and every read while the connection
+     * does not read by itself (that method counts what it hands on, to ask for a read when it handed on
+     * nothing) go through that method.
+     * Either way the messages are those Netty's decoder makes (the comparisons here).
+     */
+    @Test
+    void aReadThatStartsWithAWholeSimpleHeadHandsItOnDirectly() {
+        String a = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+        String b = "GET /b HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertThat(handedOn(true, a, b)).containsExactly(
+                "/a directly", "end directly", "/b directly", "end directly");
+        assertThat(handedOn(true, a + b)).containsExactly(
+                "/a directly", "end directly", "/b in Netty's", "end in Netty's");
+        assertThat(handedOn(true, a.substring(0, 10), a.substring(10), b)).containsExactly(
+                "/a in Netty's", "end in Netty's", "/b directly", "end directly");
+        assertThat(handedOn(true, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx", b)).containsExactly(
+                "/p in Netty's", "end in Netty's", "/b directly", "end directly");
+        assertThat(handedOn(false, a)).containsExactly("/a in Netty's", "end in Netty's");
+    }
+
+    /**
+     * While a read's first head is handed on directly, the rest of the read is not yet in Netty's buffer,
+     * but it is buffered input all the same: the router asks, to linger rather than reset a connection it
+     * closes with a pipelined request unread (BadInputIT).
+     */
+    @Test
+    void theRestOfAReadIsBufferedInputWhileItsFirstHeadIsHandled() {
+        String a = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertThat(bufferedInputAtEachHead(a + a.replace("/a", "/b") + "GET /c HTTP/1.1\r\nHo"))
+                .containsExactly("/a true", "/b true");
+        assertThat(bufferedInputAtEachHead(a + a.replace("/a", "/b"))).containsExactly("/a true", "/b false");
+        assertThat(bufferedInputAtEachHead(a)).containsExactly("/a false");
+    }
+
+    /**
+     * Each whole request's target, and whether the decoder said it held input when the request was handed
+     * on (a head cut short by the end of the input is handed on as a failure when the channel closes).
+     */
+    private static List<String> bufferedInputAtEachHead(String read) {
+        List<String> seen = new ArrayList<>();
+        StrictRequestDecoder decoder = new StrictRequestDecoder(DEFAULTS, null, SCRATCH);
+        EmbeddedChannel channel = new EmbeddedChannel(decoder, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                try {
+                    if (msg instanceof HttpRequest && ((HttpRequest) msg).decoderResult().isSuccess()) {
+                        seen.add(((HttpRequest) msg).uri() + " " + decoder.hasBufferedInput());
+                    }
+                } finally {
+                    ReferenceCountUtil.release(msg);
+                }
+            }
+        });
+        try {
+            channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        return seen;
+    }
+
+    /** Each message handed on for these reads: the request's target or "end", and how it was handed on. */
+    private static List<String> handedOn(boolean autoRead, String... reads) {
+        List<String> seen = new ArrayList<>();
+        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(DEFAULTS, null, SCRATCH),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        try {
+                            boolean inNettys = StackWalker.getInstance().walk(frames -> frames.anyMatch(frame ->
+                                    frame.getClassName().equals(ByteToMessageDecoder.class.getName())
+                                            && frame.getMethodName().equals("channelRead")));
+                            String what = msg instanceof HttpRequest ? ((HttpRequest) msg).uri()
+                                    : msg instanceof LastHttpContent ? "end" : msg.getClass().getSimpleName();
+                            seen.add(what + (inNettys ? " in Netty's" : " directly"));
+                        } finally {
+                            ReferenceCountUtil.release(msg);
+                        }
+                    }
+                });
+        channel.config().setAutoRead(autoRead);
+        try {
+            for (String read : reads) {
+                channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+            }
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        return seen;
     }
 
     /**
