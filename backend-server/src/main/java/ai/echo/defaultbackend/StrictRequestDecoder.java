@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.CharSequenceValueConverter;
 import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.DefaultHeaders;
 import io.netty.handler.codec.DefaultHeaders.NameValidator;
@@ -431,8 +432,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * A read that starts with a whole simple head, with nothing of an earlier read left over, has that head
      * handed on from here: at 1,000 connections nearly every read is one such head, and
      * {@code ByteToMessageDecoder}'s own {@code channelRead} (an output list from a thread-local, the
-     * cumulation, the decode loop and its checks) was about a tenth of the server's user time per request
-     * (bench/RESULTS.md). What the read holds after the head goes to that method, as the rest of a read
+     * cumulation, the decode loop and its checks) was about a tenth of the time per request of
+     * {@code PipelineBenchmark.notFoundMinimal} (bench/RESULTS.md). What the read holds after the head goes to that method, as the rest of a read
      * would; so does every read while the connection does not read by itself, since that method counts
      * what it hands on, to ask for another read when it handed on nothing.
      */
@@ -444,7 +445,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         if (scratch != null && nettyAtRest && expectingHead && !headStarted && !rejected && msg instanceof ByteBuf
                 && actualReadableBytes() == 0 && ctx.channel().config().isAutoRead()) {
             ByteBuf in = (ByteBuf) msg;
-            HttpRequest request = readSimpleHead(in);
+            HttpRequest request;
+            try {
+                request = readSimpleHead(in);
+            } catch (RuntimeException e) {
+                // Not expected (the head's form is checked before anything is decoded), but if it comes, the
+                // read is released and the error passed on as Netty's decoder does.
+                in.release();
+                throw new DecoderException(e);
+            }
             if (request != null) {
                 moreInRead = in.isReadable();
                 try {
