@@ -61,8 +61,8 @@ import java.util.List;
  * bytes into a scratch array of the event loop, into a request like the one Netty would make, which the
  * event loop's connections share ({@link SimpleHead}), and a read's first such head handed on without
  * Netty's decode loop ({@link #channelRead}); any other head, or one that arrives in pieces, is Netty's, as
- * are bodies and everything after a bad request. {@code SimpleHeadTest} decodes generated
- * requests both ways, on one connection and on several sharing a scratch, and compares what comes out.
+ * are bodies and everything after a bad request. {@code SimpleHeadTest} decodes generated requests both
+ * ways, on one connection and on several sharing a scratch, and compares what comes out.
  *
  * <p>The headers are cleared when decoding resumes after a request was handed on, not in
  * {@link #createMessage}: there, Netty's array of the request line's three words is still in use, and the
@@ -433,9 +433,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * handed on from here: at 1,000 connections nearly every read is one such head, and
      * {@code ByteToMessageDecoder}'s own {@code channelRead} (an output list from a thread-local, the
      * cumulation, the decode loop and its checks) was about a tenth of the time per request of
-     * {@code PipelineBenchmark.notFoundMinimal} (bench/RESULTS.md). What the read holds after the head goes to that method, as the rest of a read
-     * would; so does every read while the connection does not read by itself, since that method counts
-     * what it hands on, to ask for another read when it handed on nothing.
+     * {@code PipelineBenchmark.notFoundMinimal} (bench/RESULTS.md). What the read holds after the head goes
+     * to that method, as the rest of a read would; so does every read while the connection does not read by
+     * itself, since that method counts what it hands on, to ask for another read when it handed on nothing.
      */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {

@@ -161,6 +161,51 @@ class SimpleHeadTest {
     }
 
     /**
+     * A handler that removes the decoder when a request comes gets the rest of the read as bytes, whichever
+     * way the request was read, as Netty's decoder hands on what it holds when it is removed: nothing is
+     * lost, and the paranoid leak check finds nothing left unreleased.
+     */
+    @Test
+    void theRestOfAReadIsHandedOnAsBytesWhenTheDecoderIsRemoved() {
+        String rest = "GET /b HTTP/1.1\r\nHost: a\r\n\r\n";
+        String read = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" + rest;
+        assertThat(removingTheDecoder(SCRATCH, read)).containsExactly("/a", "end", "bytes " + rest);
+        // Netty's own decoder hands on what it holds while it is still handing on the request's messages.
+        assertThat(removingTheDecoder(null, read)).containsExactly("/a", "bytes " + rest, "end");
+    }
+
+    /** What a handler that removes the decoder at the first request is handed for this read. */
+    private static List<String> removingTheDecoder(StrictRequestDecoder.HeadScratch scratch, String read) {
+        List<String> seen = new ArrayList<>();
+        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(DEFAULTS, null, scratch),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        try {
+                            if (msg instanceof HttpRequest) {
+                                seen.add(((HttpRequest) msg).uri());
+                                ctx.pipeline().remove(StrictRequestDecoder.class);
+                            }
+                            if (msg instanceof LastHttpContent) {
+                                seen.add("end");
+                            }
+                            if (msg instanceof ByteBuf) {
+                                seen.add("bytes " + ((ByteBuf) msg).toString(StandardCharsets.ISO_8859_1));
+                            }
+                        } finally {
+                            ReferenceCountUtil.release(msg);
+                        }
+                    }
+                });
+        try {
+            channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        return seen;
+    }
+
+    /**
      * Each whole request's target, and whether the decoder said it held input when the request was handed
      * on (a head cut short by the end of the input is handed on as a failure when the channel closes).
      */
