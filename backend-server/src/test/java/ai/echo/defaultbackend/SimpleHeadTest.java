@@ -176,33 +176,18 @@ class SimpleHeadTest {
 
     /** What a handler that removes the decoder at the first request is handed for this read. */
     private static List<String> removingTheDecoder(StrictRequestDecoder.HeadScratch scratch, String read) {
-        List<String> seen = new ArrayList<>();
-        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(DEFAULTS, null, scratch),
-                new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        try {
-                            if (msg instanceof HttpRequest) {
-                                seen.add(((HttpRequest) msg).uri());
-                                ctx.pipeline().remove(StrictRequestDecoder.class);
-                            }
-                            if (msg instanceof LastHttpContent) {
-                                seen.add("end");
-                            }
-                            if (msg instanceof ByteBuf) {
-                                seen.add("bytes " + ((ByteBuf) msg).toString(StandardCharsets.ISO_8859_1));
-                            }
-                        } finally {
-                            ReferenceCountUtil.release(msg);
-                        }
-                    }
-                });
-        try {
-            channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
-        } finally {
-            channel.finishAndReleaseAll();
-        }
-        return seen;
+        return handedOn(new StrictRequestDecoder(DEFAULTS, null, scratch), true, (ctx, msg, seen) -> {
+            if (msg instanceof HttpRequest) {
+                seen.add(((HttpRequest) msg).uri());
+                ctx.pipeline().remove(StrictRequestDecoder.class);
+            }
+            if (msg instanceof LastHttpContent) {
+                seen.add("end");
+            }
+            if (msg instanceof ByteBuf) {
+                seen.add("bytes " + ((ByteBuf) msg).toString(StandardCharsets.ISO_8859_1));
+            }
+        }, read);
     }
 
     /**
@@ -210,26 +195,12 @@ class SimpleHeadTest {
      * on (a head cut short by the end of the input is handed on as a failure when the channel closes).
      */
     private static List<String> bufferedInputAtEachHead(String read) {
-        List<String> seen = new ArrayList<>();
         StrictRequestDecoder decoder = new StrictRequestDecoder(DEFAULTS, null, SCRATCH);
-        EmbeddedChannel channel = new EmbeddedChannel(decoder, new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                try {
-                    if (msg instanceof HttpRequest && ((HttpRequest) msg).decoderResult().isSuccess()) {
-                        seen.add(((HttpRequest) msg).uri() + " " + decoder.hasBufferedInput());
-                    }
-                } finally {
-                    ReferenceCountUtil.release(msg);
-                }
+        return handedOn(decoder, true, (ctx, msg, seen) -> {
+            if (msg instanceof HttpRequest && ((HttpRequest) msg).decoderResult().isSuccess()) {
+                seen.add(((HttpRequest) msg).uri() + " " + decoder.hasBufferedInput());
             }
-        });
-        try {
-            channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
-        } finally {
-            channel.finishAndReleaseAll();
-        }
-        return seen;
+        }, read);
     }
 
     /**
@@ -237,27 +208,25 @@ class SimpleHeadTest {
      * message): the request's target or "end", and how it was handed on.
      */
     private static List<String> handedOn(boolean autoRead, String... reads) {
+        return handedOn(new StrictRequestDecoder(DEFAULTS, null, SCRATCH), autoRead, (ctx, msg, seen) -> {
+            boolean inNettys = StackWalker.getInstance().walk(frames -> frames.anyMatch(frame ->
+                    frame.getClassName().equals(ByteToMessageDecoder.class.getName())
+                            && frame.getMethodName().equals("channelRead")));
+            String how = inNettys ? " in Netty's" : " directly";
+            if (msg instanceof HttpRequest) {
+                seen.add(((HttpRequest) msg).uri() + how);
+            }
+            if (msg instanceof LastHttpContent) {
+                seen.add("end" + how);
+            }
+        }, reads);
+    }
+
+    /** What {@code recorder} writes down of the messages {@code decoder} hands on for these reads. */
+    private static List<String> handedOn(StrictRequestDecoder decoder, boolean autoRead, Recorder recorder,
+                                         String... reads) {
         List<String> seen = new ArrayList<>();
-        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(DEFAULTS, null, SCRATCH),
-                new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        try {
-                            boolean inNettys = StackWalker.getInstance().walk(frames -> frames.anyMatch(frame ->
-                                    frame.getClassName().equals(ByteToMessageDecoder.class.getName())
-                                            && frame.getMethodName().equals("channelRead")));
-                            String how = inNettys ? " in Netty's" : " directly";
-                            if (msg instanceof HttpRequest) {
-                                seen.add(((HttpRequest) msg).uri() + how);
-                            }
-                            if (msg instanceof LastHttpContent) {
-                                seen.add("end" + how);
-                            }
-                        } finally {
-                            ReferenceCountUtil.release(msg);
-                        }
-                    }
-                });
+        EmbeddedChannel channel = recording(decoder, seen, recorder);
         channel.config().setAutoRead(autoRead);
         try {
             for (String read : reads) {
@@ -486,17 +455,26 @@ class SimpleHeadTest {
     /** A connection whose decoder's messages are written down in {@code seen} as they are handed on. */
     private static EmbeddedChannel recording(HttpDecoderConfig config, StrictRequestDecoder.HeadScratch scratch,
                                              List<String> seen) {
-        return new EmbeddedChannel(new StrictRequestDecoder(config, null, scratch),
-                new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        try {
-                            describe(msg, seen);
-                        } finally {
-                            ReferenceCountUtil.release(msg);
-                        }
-                    }
-                });
+        return recording(new StrictRequestDecoder(config, null, scratch), seen, (ctx, msg, s) -> describe(msg, s));
+    }
+
+    /** A connection whose decoder's messages {@code recorder} writes down in {@code seen}, then released. */
+    private static EmbeddedChannel recording(StrictRequestDecoder decoder, List<String> seen, Recorder recorder) {
+        return new EmbeddedChannel(decoder, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                try {
+                    recorder.record(ctx, msg, seen);
+                } finally {
+                    ReferenceCountUtil.release(msg);
+                }
+            }
+        });
+    }
+
+    /** Writes down what a handler after the decoder is handed. */
+    private interface Recorder {
+        void record(ChannelHandlerContext ctx, Object msg, List<String> seen);
     }
 
     /**
