@@ -442,8 +442,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         if (guard != null) {
             guard.bytesReceived();
         }
-        if (scratch != null && nettyAtRest && expectingHead && !headStarted && !rejected && msg instanceof ByteBuf
-                && actualReadableBytes() == 0 && ctx.channel().config().isAutoRead()) {
+        if (simpleHeadMayCome() && msg instanceof ByteBuf && actualReadableBytes() == 0
+                && ctx.channel().config().isAutoRead()) {
             ByteBuf in = (ByteBuf) msg;
             HttpRequest request;
             try {
@@ -620,6 +620,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return table;
     }
 
+    /**
+     * Whether the next bytes may be read as a simple head ({@link #decodeSimpleHead}): this decoder has a
+     * scratch, nothing was refused, and Netty is at rest between requests with no head begun.
+     */
+    private boolean simpleHeadMayCome() {
+        return scratch != null && !rejected && nettyAtRest && expectingHead && !headStarted;
+    }
+
     /** Whether bytes already read from the socket are waiting here: the start of a pipelined request. */
     boolean hasBufferedInput() {
         return moreInRead || actualReadableBytes() > 0;
@@ -639,7 +647,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             buffer.skipBytes(buffer.readableBytes());
             return;
         }
-        if (scratch != null && nettyAtRest && expectingHead && !headStarted && decodeSimpleHead(buffer, out)) {
+        if (simpleHeadMayCome() && decodeSimpleHead(buffer, out)) {
             return;
         }
         if (expectingHead && hasObsoleteFold(buffer)) {
