@@ -745,6 +745,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      */
     static final class SimpleHead {
         final byte[] bytes = new byte[HeadScratch.SIZE];
+        /**
+         * Where each header line of the head in {@link #bytes} has its colon and its CR, two entries a line,
+         * as the check of its form found them: the fields are then read without a second scan. A header line
+         * is at least four bytes ({@code "a:\r\n"}), so a head within {@link HeadScratch#SIZE} has at most a
+         * quarter as many lines.
+         */
+        final int[] fields = new int[HeadScratch.SIZE / 4 * 2];
+        /** How many entries of {@link #fields} the last head checked filled. */
+        int fieldEntries;
         final RequestHeaders headers;
         final SimpleRequest request;
         /** The last simple head's target, for the next head that asks for the same one. */
@@ -828,7 +837,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return null;
         }
         final int headersStart = p;
-        final int headEnd = simpleHeadersEnd(b, headersStart, n);
+        final int headEnd = simpleHeadersEnd(b, headersStart, n, simple);
         if (headEnd < 0) {
             return null;
         }
@@ -841,16 +850,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         SimpleRequest request = simple.request;
         request.setProtocolVersion(version).setMethod(method).setUri(target);
         request.setDecoderResult(DecoderResult.SUCCESS);
+        int[] fields = simple.fields;
         p = headersStart;
-        while (p < headEnd - 2) {
-            int colon = p;
-            while (b[colon] != ':') {
-                colon++;
-            }
-            int lineEnd = colon;
-            while (b[lineEnd] != '\r') {
-                lineEnd++;
-            }
+        for (int i = 0; i < simple.fieldEntries; i += 2) {
+            int colon = fields[i];
+            int lineEnd = fields[i + 1];
             if (colon - p == HttpHeaderNames.HOST.length() && sameCharsIgnoreCase(HttpHeaderNames.HOST, b, p)) {
                 headers.addValidHost();
             } else {
@@ -866,15 +870,18 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     /**
      * Where the head ends (after its empty line), if every header line from {@code p} is in the simple
      * form and their sizes are within Netty's limit; -1 otherwise, or if the empty line is not within
-     * {@code b[0, n)}.
+     * {@code b[0, n)}. Each line's colon and CR go into {@code simple}'s {@link SimpleHead#fields}.
      */
-    private int simpleHeadersEnd(byte[] b, int p, int n) {
+    private int simpleHeadersEnd(byte[] b, int p, int n, SimpleHead simple) {
+        int[] fields = simple.fields;
+        int entries = 0;
         int size = 0;
         while (true) {
             if (n - p < 2) {
                 return -1;
             }
             if (b[p] == '\r' && b[p + 1] == '\n') {
+                simple.fieldEntries = entries;
                 return p + 2;
             }
             int lineStart = p;
@@ -884,6 +891,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (p == lineStart || p >= n || b[p] != ':' || framesBody(b, lineStart, p - lineStart)) {
                 return -1;
             }
+            fields[entries++] = p;
             p++;
             while (p < n && (b[p] >= 0x20 && b[p] < 0x7f || b[p] == '\t')) {
                 p++;
@@ -891,6 +899,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (n - p < 2 || b[p] != '\r' || b[p + 1] != '\n') {
                 return -1;
             }
+            fields[entries++] = p;
             size += p - lineStart;
             if (size > maxHeaderSize) {
                 return -1;
