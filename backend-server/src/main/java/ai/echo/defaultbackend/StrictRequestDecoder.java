@@ -144,6 +144,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
 
         /**
+         * A field other than {@code Host} whose name and value the caller has already checked as the
+         * validators would (a simple head's form is checked before it is decoded): added without their
+         * second pass over its characters.
+         */
+        void addChecked(AsciiString name, CharSequence value) {
+            entries.addChecked(name, value);
+        }
+
+        /**
          * Clears them for the next request, and does nothing when nothing was stored, as for a request with no
          * header but {@code Host}: at 1,000 connections the bucket array and list head that a clear would
          * write are rarely in the cache.
@@ -212,6 +221,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         private ReusableEntry[] reusable;
         /** Advanced at every clear: an entry linked in the current generation is in use. */
         private int generation;
+        /** True only inside {@link #addChecked}: the field being added needs no validation. */
+        private boolean checked;
 
         EntryReusingHeaders(NameValidator<CharSequence> names, ValueValidator<CharSequence> values) {
             super(AsciiString.CASE_INSENSITIVE_HASHER, ValueConverter.INSTANCE, names, 16, values);
@@ -225,6 +236,31 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 }
             }
             return -1;
+        }
+
+        /** Adds a field whose name and value were checked as this map's validators would check them. */
+        void addChecked(CharSequence name, CharSequence value) {
+            checked = true;
+            try {
+                add(name, value);
+            } finally {
+                checked = false;
+            }
+        }
+
+        @Override
+        protected void validateName(NameValidator<CharSequence> validator, boolean forAdd, CharSequence name) {
+            if (!checked) {
+                super.validateName(validator, forAdd, name);
+            }
+        }
+
+        @Override
+        protected void validateValue(ValueValidator<CharSequence> validator, CharSequence name,
+                                     CharSequence value) {
+            if (!checked) {
+                super.validateValue(validator, name, value);
+            }
         }
 
         /** The value of the kept entry of {@code name}, if it has one: see {@link RequestHeaders#lastValue}. */
@@ -859,7 +895,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 headers.addValidHost();
             } else {
                 AsciiString name = splitHeaderName(b, p, colon - p);
-                headers.add(name, headerValue(b, colon + 1, lineEnd, headers.lastValue(name)));
+                headers.addChecked(name, headerValue(b, colon + 1, lineEnd, headers.lastValue(name)));
             }
             p = lineEnd + 2;
         }

@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -8,11 +9,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -337,6 +340,21 @@ class SimpleHeadTest {
             assertThat(values.get(4)).isNotSameAs(values.get(0));
             assertThat(values.get(5)).isSameAs(values.get(4));
         }
+    }
+
+    /**
+     * A simple head's fields are added without the validators' second pass, which its check of form makes
+     * needless; any other field is still validated, also after such an add.
+     */
+    @Test
+    void onlyCheckedFieldsSkipTheValidators() {
+        StrictRequestDecoder.RequestHeaders headers =
+                new StrictRequestDecoder.RequestHeaders(DefaultHttpHeadersFactory.headersFactory());
+        headers.addChecked(AsciiString.of("X-Checked"), "a\u0000b");
+        assertThat(headers.get("X-Checked")).isEqualTo("a\u0000b");
+        assertThatThrownBy(() -> headers.add("X-Other", "a\u0000b")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> headers.add("Bad Name", "b")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(headers.names()).containsExactly("X-Checked");
     }
 
     private static EmbeddedChannel valuesOf(List<String> codes, List<String> accepts) {
