@@ -38,6 +38,19 @@ AOT_TRAINING = os.path.join(ROOT, "docker", "aot", "AotTraining.java")
 IMAGE_AOT_FLAGS = ["-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"]
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
+# The headers ingress-nginx adds to a request it forwards, and a browser's own (PipelineBenchmark.PROXIED).
+PROXY_HEADERS = [
+    "X-Request-ID: 3f2a9c8e1b7d4e6f9a0b1c2d3e4f5a6b",
+    "X-Real-IP: 203.0.113.7",
+    "X-Forwarded-For: 203.0.113.7",
+    "X-Forwarded-Host: shop.example.com",
+    "X-Forwarded-Port: 443",
+    "X-Forwarded-Proto: https",
+    "X-Scheme: https",
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Encoding: gzip, deflate, br",
+]
 NOT_FOUND_BODY = b"default backend - 404"
 # The floor part's server (Netty's epoll or io_uring transport answering every read with fixed bytes), and the
 # cases it can serve: one request per read, the client waiting for each answer.
@@ -452,6 +465,10 @@ class Bench:
              "headers": ["X-Code: 503", "Accept: application/json"], "status_over_399": True, "x_code": True},
             {"name": "/healthz, 64 connections", "key": "healthz", "path": "/healthz", "connections": 64,
              "status_over_399": False},
+            # What a default backend mostly receives: requests forwarded by ingress-nginx, with its proxy
+            # headers and a browser's, on the upstream keep-alive connections it holds (320 by default).
+            {"name": "proxied by ingress-nginx, 320 connections", "key": "proxied", "path": "/api/v1/unknown?page=2",
+             "connections": 320, "headers": PROXY_HEADERS, "status_over_399": True},
         ]
         by_key = {case["key"]: case for case in flat_out}
 
@@ -1298,7 +1315,7 @@ def parse_args(argv):
                         help="idle keep-alive connections to hold open (default 10000)")
     parser.add_argument("--cases", nargs="*", default=[],
                         help="throughput cases to run, in the throughput, floor and alloc parts (ka64 ka1000 close "
-                             "pipe16 xcode healthz ka64paced ka1000paced xcodepaced; default all)")
+                             "pipe16 xcode healthz proxied ka64paced ka1000paced xcodepaced; default all)")
     parser.add_argument("--parts", nargs="*",
                         default=["throughput", "peak", "scaling", "floor", "alloc", "idle", "startup", "warmup"],
                         help="parts to run: throughput peak scaling floor alloc idle startup warmup (default all)")

@@ -57,7 +57,8 @@ Options:
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these cases (throughput, floor and alloc): ka64 ka1000 close pipe16 xcode
-                       healthz ka64paced ka1000paced xcodepaced (the paced ones are left out of alloc;
+                       healthz proxied ka64paced ka1000paced xcodepaced (proxied: ingress-nginx's
+                       forwarded requests at 320 connections; the paced ones are left out of alloc;
                        floor takes ka64 ka1000 healthz and the paced keep-alive ones)
   --parts PART...      only these parts: throughput peak scaling floor alloc idle startup warmup
   --scaling-connections N...  connection counts of the scaling part (default 64 128 256 512 1000 2000)
