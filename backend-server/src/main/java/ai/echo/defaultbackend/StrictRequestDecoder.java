@@ -613,11 +613,20 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return true;
     }
 
+    /**
+     * Whether {@code line} holds the bytes of {@code text} at {@code start}: {@link #sameChars} for an
+     * {@link AsciiString}, whose chars are its bytes, compared as arrays (many bytes at a time).
+     */
+    private static boolean sameBytes(AsciiString text, byte[] line, int start) {
+        return Arrays.equals(text.array(), text.arrayOffset(), text.arrayOffset() + text.length(),
+                line, start, start + text.length());
+    }
+
     @Override
     protected AsciiString splitHeaderName(byte[] line, int start, int length) {
         if (length < KNOWN_NAMES.length) {
             for (AsciiString name : KNOWN_NAMES[length]) {
-                if (sameChars(name, line, start)) {
+                if (sameBytes(name, line, start)) {
                     return name;
                 }
             }
@@ -842,7 +851,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         HttpMethod method = null;
         int p = 0;
         for (HttpMethod candidate : SIMPLE_METHODS) {
-            if (sameChars(candidate.asciiName(), b, 0)) {
+            if (sameBytes(candidate.asciiName(), b, 0)) {
                 method = candidate;
                 p = candidate.asciiName().length();
                 break;
@@ -861,9 +870,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
         p++;
         HttpVersion version;
-        if (sameChars(HTTP_1_1_LINE_END, b, p)) {
+        if (sameBytes(HTTP_1_1_LINE_END, b, p)) {
             version = HttpVersion.HTTP_1_1;
-        } else if (sameChars(HTTP_1_0_LINE_END, b, p)) {
+        } else if (sameBytes(HTTP_1_0_LINE_END, b, p)) {
             version = HttpVersion.HTTP_1_0;
         } else {
             return null;
