@@ -760,7 +760,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * Where simple heads are read ({@link SimpleHead}): one per event loop, shared by the decoders of a
      * listener, so that reading a request touches no memory of its connection's but the decoder's flags.
      * Its headers validate names and values as Netty's default factory does, which is what the listener's
-     * decoders are given.
+     * decoders are given; a simple head's fields skip that pass, their form having been checked already
+     * ({@link RequestHeaders#addChecked}).
      */
     static final class HeadScratch extends FastThreadLocal<SimpleHead> {
         /** Heads longer than this are Netty's; ingress-nginx's custom-error requests are about 500 bytes. */
