@@ -49,6 +49,8 @@ final class PageTemplate {
     private final int literalBytes;
     /** The whole page when it has no placeholder; null otherwise. */
     private final byte[] fixed;
+    /** The placeholders the page has, one bit each by ordinal. */
+    private final int shown;
 
     /** @param literals the text around the placeholders, one more than {@code slots} */
     private PageTemplate(PageFormat format, List<String> literals, List<Placeholder> slots) {
@@ -62,6 +64,11 @@ final class PageTemplate {
         this.literalBytes = bytes;
         this.slots = slots.toArray(new Placeholder[0]);
         this.fixed = this.slots.length == 0 ? this.literals[0] : null;
+        int shown = 0;
+        for (Placeholder slot : this.slots) {
+            shown |= 1 << slot.ordinal();
+        }
+        this.shown = shown;
     }
 
     static PageTemplate parse(String text, PageFormat format) {
@@ -96,6 +103,14 @@ final class PageTemplate {
 
     PageFormat format() {
         return format;
+    }
+
+    /**
+     * Whether the page shows {@code placeholder}: the values of those it does not show need not be looked
+     * up for it.
+     */
+    boolean shows(Placeholder placeholder) {
+        return (shown & 1 << placeholder.ordinal()) != 0;
     }
 
     /** The whole page when it has no placeholder (the same array every time), or null. */

@@ -69,7 +69,19 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         "X-Service-Port", "X-Request-ID",
     };
 
-    private static final int PLACEHOLDERS = PageTemplate.Placeholder.values().length;
+    private static final PageTemplate.Placeholder[] PLACEHOLDER_LIST = PageTemplate.Placeholder.values();
+    private static final int PLACEHOLDERS = PLACEHOLDER_LIST.length;
+    /** The request header each placeholder shows, by ordinal; null for those that show no header. */
+    private static final AsciiString[] PAGE_HEADERS = new AsciiString[PLACEHOLDERS];
+
+    static {
+        PAGE_HEADERS[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = X_REQUEST_ID;
+        PAGE_HEADERS[PageTemplate.Placeholder.ORIGINAL_URI.ordinal()] = X_ORIGINAL_URI;
+        PAGE_HEADERS[PageTemplate.Placeholder.NAMESPACE.ordinal()] = X_NAMESPACE;
+        PAGE_HEADERS[PageTemplate.Placeholder.INGRESS.ordinal()] = X_INGRESS_NAME;
+        PAGE_HEADERS[PageTemplate.Placeholder.SERVICE.ordinal()] = X_SERVICE_NAME;
+    }
+
     /** Each event loop's scratch for error pages. */
     private static final FastThreadLocal<PageTemplate.Scratch> PAGE = new FastThreadLocal<>() {
         @Override
@@ -103,6 +115,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private int pendingMethod;
     private int pendingCode;
     private Variant pendingVariant;
+    /** The page of the pending error page, chosen with its values. */
+    private PageTemplate pendingTemplate;
     /** Placeholder values of the pending error page, or the Accept and Accept-Encoding of a scrape. */
     private String[] pendingValues;
     /** The values an error page shows, for {@link #pendingValues}; made on the first X-Code request. */
@@ -287,6 +301,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         }
         pending = null;
         pendingValues = null;
+        pendingTemplate = null;
         pendingDebugHeaders = null;
         if (pendingKeepAlive) {
             guard.requestComplete(now);
@@ -319,21 +334,28 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             lastVariant = ContentNegotiation.choose(asked, features.defaultVariant());
         }
         pendingVariant = lastVariant;
-        String[] values = pageValues;
-        if (values == null) {
-            // One array per connection that asks for error pages, refilled for each: answer() reads it
-            // before the next request's head is handled.
-            values = new String[PLACEHOLDERS];
-            pageValues = values;
+        PageTemplate template = features.errorPages().current().find(code, lastVariant.format);
+        pendingTemplate = template;
+        if (template.fixed() == null) {
+            String[] values = pageValues;
+            if (values == null) {
+                // One array per connection that asks for error pages, refilled for each: answer() reads it
+                // before the next request's head is handled.
+                values = new String[PLACEHOLDERS];
+                pageValues = values;
+            }
+            values[PageTemplate.Placeholder.CODE.ordinal()] = StatusText.code(code);
+            values[PageTemplate.Placeholder.REASON.ordinal()] = StatusText.reason(code);
+            // Only the headers the page shows are looked up and sanitised: the built-in pages show the
+            // request ID alone.
+            for (PageTemplate.Placeholder placeholder : PLACEHOLDER_LIST) {
+                AsciiString header = PAGE_HEADERS[placeholder.ordinal()];
+                if (header != null) {
+                    values[placeholder.ordinal()] = template.shows(placeholder) ? pageValue(headers, header) : null;
+                }
+            }
+            pendingValues = values;
         }
-        values[PageTemplate.Placeholder.CODE.ordinal()] = StatusText.code(code);
-        values[PageTemplate.Placeholder.REASON.ordinal()] = StatusText.reason(code);
-        values[PageTemplate.Placeholder.REQUEST_ID.ordinal()] = pageValue(headers, X_REQUEST_ID);
-        values[PageTemplate.Placeholder.ORIGINAL_URI.ordinal()] = pageValue(headers, X_ORIGINAL_URI);
-        values[PageTemplate.Placeholder.NAMESPACE.ordinal()] = pageValue(headers, X_NAMESPACE);
-        values[PageTemplate.Placeholder.INGRESS.ordinal()] = pageValue(headers, X_INGRESS_NAME);
-        values[PageTemplate.Placeholder.SERVICE.ordinal()] = pageValue(headers, X_SERVICE_NAME);
-        pendingValues = values;
         if (features.debug()) {
             StringBuilder echo = new StringBuilder();
             for (String name : DEBUG_HEADERS) {
@@ -351,7 +373,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     }
 
     private ByteBuf errorPage(ChannelHandlerContext ctx, long now, Responses.Connection connection) {
-        PageTemplate template = features.errorPages().current().find(pendingCode, pendingVariant.format);
+        PageTemplate template = pendingTemplate;
         CharSequence extraHeaders = pendingDebugHeaders == null ? "" : pendingDebugHeaders;
         byte[] fixed = template.fixed();
         if (fixed != null) {

@@ -60,6 +60,20 @@ class PageTemplateTest {
                 + "|{{unknown}}|{{code");
     }
 
+    /** The router looks up only the headers a page shows, so a page must say exactly which those are. */
+    @Test
+    void saysWhichPlaceholdersItShows() {
+        PageTemplate page = PageTemplate.parse("{{request_id}} {{ service }} {{not_ours}} {{Request_ID}}",
+                PageFormat.TEXT);
+        assertThat(Arrays.stream(PageTemplate.Placeholder.values()).filter(page::shows))
+                .containsExactly(PageTemplate.Placeholder.REQUEST_ID, PageTemplate.Placeholder.SERVICE);
+        PageTemplate fixed = PageTemplate.parse("<h1>down</h1>", PageFormat.HTML);
+        assertThat(Arrays.stream(PageTemplate.Placeholder.values()).filter(fixed::shows)).isEmpty();
+        PageTemplate json = PageTemplate.builtIn(PageFormat.JSON);
+        assertThat(Arrays.stream(PageTemplate.Placeholder.values()).filter(json::shows)).containsExactly(
+                PageTemplate.Placeholder.CODE, PageTemplate.Placeholder.REASON, PageTemplate.Placeholder.REQUEST_ID);
+    }
+
     @Test
     void escapesForHtml() {
         String page = render("<p title=\"{{original_uri}}\">{{request_id}}</p>", PageFormat.HTML, values(HOSTILE));
