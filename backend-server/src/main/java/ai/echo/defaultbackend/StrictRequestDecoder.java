@@ -363,17 +363,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * as a {@link io.netty.handler.codec.http.FullHttpRequest} with no content and no trailers. Netty hands
      * on two, and the router handles each in a call of its own, through the pipeline: one call less per
      * request was 0.86 of the time per request of {@code PipelineBenchmark.notFoundMinimal}
-     * (bench/RESULTS.md).
+     * (bench/RESULTS.md). Its decoder result is the shared {@link DecoderResult#SUCCESS} it is made with:
+     * only whole heads in the simple form are decoded into it, and nothing sets another.
      */
     private static final class SimpleRequest extends DefaultFullHttpRequest {
         SimpleRequest(HttpHeaders headers) {
             super(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER, headers,
                     EmptyHttpHeaders.INSTANCE);
-        }
-
-        @Override
-        public void setDecoderResult(DecoderResult result) {
-            super.setDecoderResult(result.isSuccess() ? DecoderResult.SUCCESS : result);
         }
     }
 
@@ -895,7 +891,6 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         headers.clear(); // the previous simple head's on this loop, handled before its decoder returned
         SimpleRequest request = simple.request;
         request.setProtocolVersion(version).setMethod(method).setUri(target);
-        request.setDecoderResult(DecoderResult.SUCCESS);
         int[] fields = simple.fields;
         p = headersStart;
         for (int i = 0; i < simple.fieldEntries; i += 2) {
