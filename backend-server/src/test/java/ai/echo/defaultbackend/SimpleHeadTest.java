@@ -357,21 +357,14 @@ class SimpleHeadTest {
         assertThat(headers.names()).containsExactly("X-Checked");
     }
 
+    /** A connection that writes down each request's X-Code and Accept values, the strings themselves. */
     private static EmbeddedChannel valuesOf(List<String> codes, List<String> accepts) {
-        return new EmbeddedChannel(new StrictRequestDecoder(DEFAULTS, null, SCRATCH),
-                new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        try {
-                            if (msg instanceof HttpRequest) {
-                                codes.add(((HttpRequest) msg).headers().get("X-Code"));
-                                accepts.add(((HttpRequest) msg).headers().get("Accept"));
-                            }
-                        } finally {
-                            ReferenceCountUtil.release(msg);
-                        }
-                    }
-                });
+        return recording(new StrictRequestDecoder(DEFAULTS, null, SCRATCH), new ArrayList<>(), (ctx, msg, seen) -> {
+            if (msg instanceof HttpRequest) {
+                codes.add(((HttpRequest) msg).headers().get("X-Code"));
+                accepts.add(((HttpRequest) msg).headers().get("Accept"));
+            }
+        });
     }
 
     /** A request; in half of them every part is one a simple head may have, the others mix in the rest. */
