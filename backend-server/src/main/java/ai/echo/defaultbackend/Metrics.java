@@ -1,17 +1,24 @@
 package ai.echo.defaultbackend;
 
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpVersion;
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * {@code /healthz} answer or a custom error page is not counted there. The {@code defaultbackend_*} metrics
  * count every answer.
  *
- * <p>Recording is cheap and lock-free: every label value comes from a small fixed set (nothing a client
- * sends becomes a label), and each labelled data point is looked up once and then kept in an array slot, so
- * a request costs an array read and an add, never a label lookup.
+ * <p>Every label value comes from a small fixed set (nothing a client sends becomes a label), so each series
+ * is a slot in a fixed array. Requests are counted in a {@link Tally} per event-loop thread, written by that
+ * thread alone: a request costs a few array adds, with no atomic instruction and no cache line shared with
+ * another thread. A scrape sums the tallies.
  */
 final class Metrics {
 
@@ -56,17 +64,23 @@ final class Metrics {
     }
 
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    private static final int METHODS = KNOWN_METHODS.length + 1;
+    private static final int REQUEST_SERIES = Port.values().length * STATUS_CLASSES.length * METHODS;
+    private static final PageFormat[] FORMATS = PageFormat.values();
+    private static final int CUSTOM_ERROR_SERIES = (ErrorPages.LAST_CODE - ErrorPages.FIRST_CODE + 1) * FORMATS.length;
+    /** A 1.5 duration histogram's buckets, one per bound and one over the last. */
+    private static final int LEGACY_SLOTS = LEGACY_BUCKETS.length + 1;
+    private static final double[] LEGACY_UPPER_BOUNDS = Arrays.copyOf(LEGACY_BUCKETS, LEGACY_SLOTS);
+    /** The 1.5 series' protocol label, by minor version. */
+    private static final Labels[] LEGACY_PROTO = {Labels.of("proto", "1.0"), Labels.of("proto", "1.1")};
+
+    static {
+        LEGACY_UPPER_BOUNDS[LEGACY_BUCKETS.length] = Double.POSITIVE_INFINITY;
+    }
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final Counter requests;
-    private final Counter customErrors;
-    private final AtomicReferenceArray<CounterDataPoint> requestPoints =
-            new AtomicReferenceArray<>(Port.values().length * STATUS_CLASSES.length * (KNOWN_METHODS.length + 1));
-    private final AtomicReferenceArray<CounterDataPoint> customErrorPoints = new AtomicReferenceArray<>(
-            (ErrorPages.LAST_CODE - ErrorPages.FIRST_CODE + 1) * PageFormat.values().length);
-    /** Index 0: HTTP/1.0, 1: HTTP/1.1. */
-    private final CounterDataPoint[] legacyCount = new CounterDataPoint[2];
-    private final DistributionDataPoint[] legacyDuration = new DistributionDataPoint[2];
+    /** One per thread that has counted a request, never removed: a counter does not go back. */
+    private final List<Tally> tallies = new ArrayList<>();
     private volatile boolean jvmMetrics;
 
     /** What the rest of the server counts by itself, read at scrape time. */
@@ -76,36 +90,7 @@ final class Metrics {
     }
 
     Metrics(Sources sources) {
-        Counter legacyCounter = Counter.builder()
-                .name("default_http_backend_http_request_count_total")
-                .help("Counter of HTTP requests made.")
-                .labelNames("proto")
-                .withoutExemplars()
-                .register(registry);
-        Histogram legacyHistogram = Histogram.builder()
-                .name("default_http_backend_http_request_duration_milliseconds")
-                .help("Histogram of the time (in milliseconds) each request took.")
-                .labelNames("proto")
-                .classicOnly()
-                .classicUpperBounds(LEGACY_BUCKETS)
-                .withoutExemplars()
-                .register(registry);
-        for (int minor = 0; minor < 2; minor++) {
-            legacyCount[minor] = legacyCounter.labelValues("1." + minor);
-            legacyDuration[minor] = legacyHistogram.labelValues("1." + minor);
-        }
-        requests = Counter.builder()
-                .name("defaultbackend_http_requests_total")
-                .help("HTTP requests answered, by listener, status class and method (unknown methods as OTHER).")
-                .labelNames("port", "code_class", "method")
-                .withoutExemplars()
-                .register(registry);
-        customErrors = Counter.builder()
-                .name("defaultbackend_custom_error_responses_total")
-                .help("Error pages served for an X-Code request, by status code and format.")
-                .labelNames("code", "format")
-                .withoutExemplars()
-                .register(registry);
+        registry.register(new CountedRequests());
         GaugeWithCallback.builder()
                 .name("defaultbackend_open_connections")
                 .help("Connections open now, by listener.")
@@ -216,34 +201,153 @@ final class Metrics {
         return KNOWN_METHODS.length;
     }
 
-    /** Counts one answered request. */
-    void request(Port port, int status, int methodIndex) {
-        int statusClass = Math.min(Math.max(status / 100, 1), 5) - 1;
-        int index = (port.ordinal() * STATUS_CLASSES.length + statusClass) * (KNOWN_METHODS.length + 1) + methodIndex;
-        CounterDataPoint point = requestPoints.get(index);
-        if (point == null) {
-            point = requests.labelValues(port.label, STATUS_CLASSES[statusClass],
-                    methodIndex < KNOWN_METHODS.length ? KNOWN_METHODS[methodIndex].name() : OTHER_METHOD);
-            requestPoints.set(index, point);
+    /**
+     * The calling thread's tally, made on its first call. An event loop's handlers look it up once and keep
+     * it; only the thread that owns a tally may count in it ({@link Tally#owner}).
+     */
+    Tally tally() {
+        Thread thread = Thread.currentThread();
+        synchronized (tallies) {
+            for (Tally tally : tallies) {
+                if (tally.owner == thread) {
+                    return tally;
+                }
+            }
+            Tally tally = new Tally(thread);
+            tallies.add(tally);
+            return tally;
         }
-        point.inc();
     }
 
-    /** Counts and times one catch-all 404, under 1.5's names. */
-    void legacyNotFound(HttpVersion version, long nanos) {
-        int minor = version.minorVersion() == 0 ? 0 : 1;
-        legacyCount[minor].inc();
-        legacyDuration[minor].observe(nanos / 1e6);
+    private Tally[] tallies() {
+        synchronized (tallies) {
+            return tallies.toArray(new Tally[0]);
+        }
     }
 
-    /** Counts one error page served for X-Code. */
-    void customError(int code, PageFormat format) {
-        int index = (code - ErrorPages.FIRST_CODE) * PageFormat.values().length + format.ordinal();
-        CounterDataPoint point = customErrorPoints.get(index);
-        if (point == null) {
-            point = customErrors.labelValues(Integer.toString(code), format.label);
-            customErrorPoints.set(index, point);
+    /**
+     * The requests one thread has counted. Only its {@link #owner} writes to it, with plain reads and opaque
+     * writes, so a count costs no atomic instruction; a scrape on another thread reads each slot whole (opaque
+     * reads), and sees every count made before the scrape's request arrived, or all but the last few.
+     */
+    static final class Tally {
+
+        private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
+
+        final Thread owner;
+        private final long[] requests = new long[REQUEST_SERIES];
+        private final long[] customErrors = new long[CUSTOM_ERROR_SERIES];
+        /** Index {@code minor * LEGACY_SLOTS + bucket}: the 1.5 histogram's buckets, not cumulated. */
+        private final long[] legacyBuckets = new long[2 * LEGACY_SLOTS];
+        /** The 1.5 histogram's sums, by minor version, in nanoseconds. */
+        private final long[] legacyNanos = new long[2];
+
+        private Tally(Thread owner) {
+            this.owner = owner;
         }
-        point.inc();
+
+        /** Counts one answered request. */
+        void request(Port port, int status, int methodIndex) {
+            int statusClass = Math.min(Math.max(status / 100, 1), 5) - 1;
+            add(requests, (port.ordinal() * STATUS_CLASSES.length + statusClass) * METHODS + methodIndex, 1);
+        }
+
+        /** Counts and times one catch-all 404, under 1.5's names. */
+        void legacyNotFound(boolean http10, long nanos) {
+            int minor = http10 ? 0 : 1;
+            double millis = nanos / 1e6;
+            int bucket = 0;
+            while (bucket < LEGACY_BUCKETS.length && millis > LEGACY_BUCKETS[bucket]) {
+                bucket++;
+            }
+            add(legacyBuckets, minor * LEGACY_SLOTS + bucket, 1);
+            add(legacyNanos, minor, nanos);
+        }
+
+        /** Counts one error page served for X-Code. */
+        void customError(int code, PageFormat format) {
+            add(customErrors, (code - ErrorPages.FIRST_CODE) * FORMATS.length + format.ordinal(), 1);
+        }
+
+        private static void add(long[] slots, int index, long amount) {
+            SLOTS.setOpaque(slots, index, (long) SLOTS.get(slots, index) + amount);
+        }
+
+        private static void sumInto(long[] slots, long[] sums) {
+            for (int i = 0; i < slots.length; i++) {
+                sums[i] += (long) SLOTS.getOpaque(slots, i);
+            }
+        }
+    }
+
+    /** The counted requests, summed over the tallies at each scrape, under the names and labels they always had. */
+    private final class CountedRequests implements MultiCollector {
+
+        @Override
+        public MetricSnapshots collect() {
+            long[] requests = new long[REQUEST_SERIES];
+            long[] customErrors = new long[CUSTOM_ERROR_SERIES];
+            long[] legacyBuckets = new long[2 * LEGACY_SLOTS];
+            long[] legacyNanos = new long[2];
+            for (Tally tally : tallies()) {
+                Tally.sumInto(tally.requests, requests);
+                Tally.sumInto(tally.customErrors, customErrors);
+                Tally.sumInto(tally.legacyBuckets, legacyBuckets);
+                Tally.sumInto(tally.legacyNanos, legacyNanos);
+            }
+            CounterSnapshot.Builder legacyCount = CounterSnapshot.builder()
+                    .name("default_http_backend_http_request_count")
+                    .help("Counter of HTTP requests made.");
+            HistogramSnapshot.Builder legacyDuration = HistogramSnapshot.builder()
+                    .name("default_http_backend_http_request_duration_milliseconds")
+                    .help("Histogram of the time (in milliseconds) each request took.");
+            for (int minor = 0; minor < 2; minor++) {
+                long[] counts = Arrays.copyOfRange(legacyBuckets, minor * LEGACY_SLOTS, (minor + 1) * LEGACY_SLOTS);
+                legacyCount.dataPoint(CounterDataPointSnapshot.builder()
+                        .labels(LEGACY_PROTO[minor]).value(Arrays.stream(counts).sum()).build());
+                legacyDuration.dataPoint(HistogramDataPointSnapshot.builder()
+                        .labels(LEGACY_PROTO[minor])
+                        .classicHistogramBuckets(ClassicHistogramBuckets.of(LEGACY_UPPER_BOUNDS, counts))
+                        .sum(legacyNanos[minor] / 1e6)
+                        .build());
+            }
+            CounterSnapshot.Builder answered = CounterSnapshot.builder()
+                    .name("defaultbackend_http_requests")
+                    .help("HTTP requests answered, by listener, status class and method (unknown methods as OTHER).");
+            for (int i = 0; i < requests.length; i++) {
+                if (requests[i] > 0) {
+                    int method = i % METHODS;
+                    int statusClass = i / METHODS % STATUS_CLASSES.length;
+                    Port port = Port.values()[i / METHODS / STATUS_CLASSES.length];
+                    answered.dataPoint(CounterDataPointSnapshot.builder()
+                            .labels(Labels.of("port", port.label, "code_class", STATUS_CLASSES[statusClass],
+                                    "method", method < KNOWN_METHODS.length ? KNOWN_METHODS[method].name()
+                                            : OTHER_METHOD))
+                            .value(requests[i])
+                            .build());
+                }
+            }
+            CounterSnapshot.Builder errorPages = CounterSnapshot.builder()
+                    .name("defaultbackend_custom_error_responses")
+                    .help("Error pages served for an X-Code request, by status code and format.");
+            for (int i = 0; i < customErrors.length; i++) {
+                if (customErrors[i] > 0) {
+                    errorPages.dataPoint(CounterDataPointSnapshot.builder()
+                            .labels(Labels.of("code", Integer.toString(ErrorPages.FIRST_CODE + i / FORMATS.length),
+                                    "format", FORMATS[i % FORMATS.length].label))
+                            .value(customErrors[i])
+                            .build());
+                }
+            }
+            return MetricSnapshots.of(legacyCount.build(), legacyDuration.build(), answered.build(),
+                    errorPages.build());
+        }
+
+        @Override
+        public List<String> getPrometheusNames() {
+            return List.of("default_http_backend_http_request_count",
+                    "default_http_backend_http_request_duration_milliseconds", "defaultbackend_http_requests",
+                    "defaultbackend_custom_error_responses");
+        }
     }
 }

@@ -104,6 +104,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private final Features features;
     /** The event loop's clock, read once when a request's head arrives and once when it is answered. */
     private Ticker ticker;
+    /** Where this connection's requests are counted: its event loop's, when metrics are on. */
+    private Metrics.Tally tally;
 
     /** The answer to the request being read, sent when its last content arrives; null between requests. */
     private Responses.Kind pending;
@@ -148,6 +150,10 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     public void handlerAdded(ChannelHandlerContext ctx) {
         ticker = ctx.executor().ticker();
         guard.attach(ctx);
+        if (features.metrics() != null) {
+            // Added on the connection's event loop, which counts its requests from now on.
+            tally = features.metrics().tally();
+        }
     }
 
     @Override
@@ -421,12 +427,17 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         long nanos = now - pendingStart;
         Metrics metrics = features.metrics();
         if (metrics != null) {
-            metrics.request(features.port(), status, pendingMethod);
+            Metrics.Tally counts = tally;
+            if (counts.owner != Thread.currentThread()) {
+                // Answered on another thread than the one that built the pipeline: only in tests, counted all the same.
+                counts = tally = metrics.tally();
+            }
+            counts.request(features.port(), status, pendingMethod);
             if (pendingRoute == Route.FIXED && pending == Responses.Kind.NOT_FOUND
                     && features.port() == Metrics.Port.TRAFFIC) {
-                metrics.legacyNotFound(pendingHttp10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, nanos);
+                counts.legacyNotFound(pendingHttp10, nanos);
             } else if (pendingRoute == Route.ERROR_PAGE) {
-                metrics.customError(pendingCode, pendingVariant.format);
+                counts.customError(pendingCode, pendingVariant.format);
             }
         }
         String[] log = pendingLog;

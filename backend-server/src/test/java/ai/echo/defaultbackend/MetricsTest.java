@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.MockTicker;
+import io.netty.util.concurrent.Ticker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +25,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -147,6 +153,82 @@ class MetricsTest {
         assertThat(scrape).doesNotContain("method=\"GET\",port=\"service\"}");
         assertThat(value(scrape(), "defaultbackend_http_requests_total{code_class=\"2xx\",method=\"GET\","
                 + "port=\"service\"}")).isEqualTo(1);
+    }
+
+    /**
+     * Each event loop counts in a tally of its own, and a scrape sums them: connections on four threads at
+     * once, each counting as it goes, add up exactly; and a connection answered on a thread other than the
+     * one that built its pipeline (which an event loop never does) is still counted once.
+     */
+    @Test
+    void requestsCountedOnSeveralThreadsAddUp() throws Exception {
+        int threads = 4;
+        int perThread = 250;
+        // Netty's thread factory, as event loops have: a thread's cached responses are released as it ends.
+        ExecutorService loops = Executors.newFixedThreadPool(threads, new DefaultThreadFactory("counting"));
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(loops.submit(() -> {
+                    EmbeddedChannel channel = new EmbeddedChannel(traffic);
+                    try {
+                        for (int i = 0; i < perThread; i++) {
+                            send(channel, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+                            assertThat(received(channel)).startsWith("HTTP/1.1 404 Not Found\r\n");
+                        }
+                    } finally {
+                        channel.finishAndReleaseAll();
+                    }
+                }));
+            }
+            for (Future<?> each : done) {
+                each.get(30, TimeUnit.SECONDS);
+            }
+            EmbeddedChannel elsewhere = loops.submit(() -> new EmbeddedChannel(traffic)).get(30, TimeUnit.SECONDS);
+            channels.add(elsewhere);
+            send(elsewhere, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(received(elsewhere)).startsWith("HTTP/1.1 404 Not Found\r\n");
+        } finally {
+            loops.shutdown();
+            assertThat(loops.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+        String scrape = scrape();
+        assertThat(value(scrape, traffic("4xx", "GET"))).isEqualTo(threads * perThread + 1);
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}"))
+                .isEqualTo(threads * perThread + 1);
+        assertThat(value(scrape, "default_http_backend_http_request_duration_milliseconds_count{proto=\"1.1\"}"))
+                .isEqualTo(threads * perThread + 1);
+    }
+
+    /**
+     * 1.5's histogram: each request in the first bucket whose bound (in milliseconds, inclusive) it does not
+     * exceed, the buckets cumulated as Prometheus reads them, and the sum in milliseconds. The time runs
+     * from the head to the answer, so a body held back on a mock ticker sets it.
+     */
+    @Test
+    void theDurationHistogramPutsEachRequestInItsBucket() {
+        MockTicker ticker = Ticker.newMockTicker();
+        EmbeddedChannel channel = EmbeddedChannel.builder().ticker(ticker).handlers(traffic).build();
+        channels.add(channel);
+        long[] nanos = {0, 1_000, 1_001, 3_000, 2_500_000, 3_000_000, 10_000_000, 20_000_000};
+        for (long each : nanos) {
+            send(channel, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n");
+            ticker.advance(each, TimeUnit.NANOSECONDS);
+            send(channel, "abc");
+            assertThat(received(channel)).startsWith("HTTP/1.1 404 Not Found\r\n");
+        }
+        String scrape = scrape();
+        String bucket = "default_http_backend_http_request_duration_milliseconds_bucket{proto=\"1.1\",le=\"%s\"}";
+        assertThat(value(scrape, String.format(bucket, "0.001"))).isEqualTo(2);
+        assertThat(value(scrape, String.format(bucket, "0.003"))).isEqualTo(4);
+        assertThat(value(scrape, String.format(bucket, "1.0"))).isEqualTo(4);
+        assertThat(value(scrape, String.format(bucket, "2.5"))).isEqualTo(5);
+        assertThat(value(scrape, String.format(bucket, "5.0"))).isEqualTo(6);
+        assertThat(value(scrape, String.format(bucket, "10.0"))).isEqualTo(7);
+        assertThat(value(scrape, String.format(bucket, "+Inf"))).isEqualTo(8);
+        assertThat(value(scrape, "default_http_backend_http_request_duration_milliseconds_sum{proto=\"1.1\"}"))
+                .isCloseTo(Arrays.stream(nanos).sum() / 1e6, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isEqualTo(8);
     }
 
     @Test
