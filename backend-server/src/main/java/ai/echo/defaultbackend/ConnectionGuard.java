@@ -60,6 +60,12 @@ final class ConnectionGuard implements Runnable {
     private Phase phase = Phase.NEW;
     private boolean started;
     private long phaseStart;
+    /**
+     * The phase began in the read being handled and its start is not read yet: it is, once that read is
+     * handled ({@link #readComplete}) if the request is unfinished by then. A request whose head is answered
+     * within the read that brought its first byte never needs that clock read.
+     */
+    private boolean startPending;
     private boolean writeBlocked;
     private long writeBlockedSince;
     private ScheduledFuture<?> timer;
@@ -101,9 +107,12 @@ final class ConnectionGuard implements Runnable {
 
     /** Bytes have arrived, before the decoder reads them: on an idle connection, a request's first byte. */
     void bytesReceived() {
-        if (phase == Phase.IDLE || phase == Phase.NEW) {
-            // The first byte of a request: from now on its head and whole-request deadlines run.
-            enter(Phase.HEAD, phase == Phase.NEW ? phaseStart : ticker.nanoTime());
+        // The first byte of a request: from now on its head and whole-request deadlines run.
+        if (phase == Phase.IDLE) {
+            phase = Phase.HEAD;
+            startPending = true;
+        } else if (phase == Phase.NEW) {
+            enter(Phase.HEAD, phaseStart);
         }
     }
 
@@ -111,7 +120,27 @@ final class ConnectionGuard implements Runnable {
     void headReceived() {
         if (phase != Phase.BODY) {
             phase = Phase.BODY;
+            if (!startPending) {
+                rearm();
+            }
+        }
+    }
+
+    /**
+     * The read the decoder was given has been handled: a request that began in it and is still unfinished
+     * starts its deadlines now, a read's handling (microseconds) after its first byte came.
+     */
+    void readComplete() {
+        if (startPending) {
+            readPendingStart();
             rearm();
+        }
+    }
+
+    private void readPendingStart() {
+        if (startPending) {
+            startPending = false;
+            phaseStart = ticker.nanoTime();
         }
     }
 
@@ -145,6 +174,7 @@ final class ConnectionGuard implements Runnable {
     private void enter(Phase next, long start) {
         phase = next;
         phaseStart = start;
+        startPending = false;
         rearm();
     }
 
@@ -165,6 +195,8 @@ final class ConnectionGuard implements Runnable {
 
     /** The time at which the connection expires in its current state, or {@link Long#MAX_VALUE} for never. */
     private long deadline() {
+        // Read late rather than never, should the end of the read not have come through.
+        readPendingStart();
         long deadline = Long.MAX_VALUE;
         switch (phase) {
             case NEW:

@@ -503,6 +503,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        guard.readComplete();
         if (needsFlush) {
             needsFlush = false;
             ctx.flush();

@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.MockTicker;
+import io.netty.util.concurrent.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -541,6 +543,56 @@ class PipelineTest {
         return new BackendConfig(d.port(), d.svcPort(), d.shutdownTimeout(), d.bindAddress(), header, read,
                 write, idle, d.maxRequestLineBytes(), d.maxHeaderBytes(), d.maxConnections(),
                 d.transport(), d.ioThreads());
+    }
+
+    /**
+     * The server reads the clock once for a request answered within the read that brought its first byte
+     * (the answer's Date and the idle timeout's start); the timeouts read it again only for a request that
+     * is still unfinished when that read has been handled, and its deadlines run from there.
+     */
+    @Test
+    void aRequestAnsweredWithinItsFirstReadReadsTheClockOnce() {
+        ServerClockReads ticker = new ServerClockReads();
+        BackendInitializer initializer = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(),
+                new ServerState(), new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE);
+        channel = EmbeddedChannel.builder().ticker(ticker).handlers(initializer).build();
+        send(channel, "GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).startsWith("HTTP/1.1 404 Not Found\r\n");
+
+        int before = ticker.reads;
+        send(channel, "GET /kept-alive HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).startsWith("HTTP/1.1 404 Not Found\r\n");
+        assertThat(ticker.reads - before).isEqualTo(1);
+
+        before = ticker.reads;
+        send(channel, "GET /unfinished HTTP/1.1\r\n");
+        assertThat(received(channel)).isEmpty();
+        assertThat(ticker.reads - before).as("the unfinished head's deadlines start").isEqualTo(1);
+    }
+
+    /** A mock ticker that counts the reads made by the server's own classes (not EmbeddedChannel's). */
+    private static final class ServerClockReads implements Ticker {
+        private final MockTicker time = Ticker.newMockTicker();
+        int reads;
+
+        @Override
+        public long initialNanoTime() {
+            return time.initialNanoTime();
+        }
+
+        @Override
+        public long nanoTime() {
+            if (StackWalker.getInstance().walk(frames -> frames.skip(1).findFirst())
+                    .map(caller -> caller.getClassName().startsWith("ai.echo.defaultbackend.")).orElse(false)) {
+                reads++;
+            }
+            return time.nanoTime();
+        }
+
+        @Override
+        public void sleep(long delay, TimeUnit unit) throws InterruptedException {
+            time.sleep(delay, unit);
+        }
     }
 
     @Test
