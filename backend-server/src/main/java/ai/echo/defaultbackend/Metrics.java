@@ -228,7 +228,8 @@ final class Metrics {
     /**
      * The requests one thread has counted. Only its {@link #owner} writes to it, with plain reads and opaque
      * writes, so a count costs no atomic instruction; a scrape on another thread reads each slot whole (opaque
-     * reads), and sees every count made before the scrape's request arrived, or all but the last few.
+     * reads, never a torn value) and sees a count as soon as the owner's write reaches memory, nanoseconds
+     * after it is made: counts made before a scrape is asked for are in it, as they were with adders.
      */
     static final class Tally {
 
