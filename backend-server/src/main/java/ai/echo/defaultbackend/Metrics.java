@@ -19,6 +19,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -312,36 +313,36 @@ final class Metrics {
                         .sum(legacyNanos[minor] / 1e6)
                         .build());
             }
-            CounterSnapshot.Builder answered = CounterSnapshot.builder()
-                    .name("defaultbackend_http_requests")
-                    .help("HTTP requests answered, by listener, status class and method (unknown methods as OTHER).");
-            for (int i = 0; i < requests.length; i++) {
-                if (requests[i] > 0) {
-                    int method = i % METHODS;
-                    int statusClass = i / METHODS % STATUS_CLASSES.length;
-                    Port port = Port.values()[i / METHODS / STATUS_CLASSES.length];
-                    answered.dataPoint(CounterDataPointSnapshot.builder()
-                            .labels(Labels.of("port", port.label, "code_class", STATUS_CLASSES[statusClass],
-                                    "method", method < KNOWN_METHODS.length ? KNOWN_METHODS[method].name()
-                                            : OTHER_METHOD))
-                            .value(requests[i])
-                            .build());
+            return MetricSnapshots.of(legacyCount.build(), legacyDuration.build(),
+                    counter("defaultbackend_http_requests",
+                            "HTTP requests answered, by listener, status class and method (unknown methods as OTHER).",
+                            requests, CountedRequests::requestLabels),
+                    counter("defaultbackend_custom_error_responses",
+                            "Error pages served for an X-Code request, by status code and format.",
+                            customErrors, CountedRequests::customErrorLabels));
+        }
+
+        /** A counter with a series for each slot counted at least once, as labelled counters show. */
+        private static CounterSnapshot counter(String name, String help, long[] counts, IntFunction<Labels> labels) {
+            CounterSnapshot.Builder counter = CounterSnapshot.builder().name(name).help(help);
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    counter.dataPoint(CounterDataPointSnapshot.builder().labels(labels.apply(i)).value(counts[i]).build());
                 }
             }
-            CounterSnapshot.Builder errorPages = CounterSnapshot.builder()
-                    .name("defaultbackend_custom_error_responses")
-                    .help("Error pages served for an X-Code request, by status code and format.");
-            for (int i = 0; i < customErrors.length; i++) {
-                if (customErrors[i] > 0) {
-                    errorPages.dataPoint(CounterDataPointSnapshot.builder()
-                            .labels(Labels.of("code", Integer.toString(ErrorPages.FIRST_CODE + i / FORMATS.length),
-                                    "format", FORMATS[i % FORMATS.length].label))
-                            .value(customErrors[i])
-                            .build());
-                }
-            }
-            return MetricSnapshots.of(legacyCount.build(), legacyDuration.build(), answered.build(),
-                    errorPages.build());
+            return counter.build();
+        }
+
+        private static Labels requestLabels(int slot) {
+            int method = slot % METHODS;
+            return Labels.of("port", Port.values()[slot / METHODS / STATUS_CLASSES.length].label,
+                    "code_class", STATUS_CLASSES[slot / METHODS % STATUS_CLASSES.length],
+                    "method", method < KNOWN_METHODS.length ? KNOWN_METHODS[method].name() : OTHER_METHOD);
+        }
+
+        private static Labels customErrorLabels(int slot) {
+            return Labels.of("code", Integer.toString(ErrorPages.FIRST_CODE + slot / FORMATS.length),
+                    "format", FORMATS[slot % FORMATS.length].label);
         }
 
         @Override
