@@ -282,7 +282,7 @@ final class Metrics {
         }
     }
 
-    /** The counted requests, summed over the tallies at each scrape, under the names and labels they always had. */
+    /** The counted requests, summed over the tallies at each scrape, under the names and labels they had. */
     private final class CountedRequests implements MultiCollector {
 
         @Override
@@ -327,7 +327,8 @@ final class Metrics {
             CounterSnapshot.Builder counter = CounterSnapshot.builder().name(name).help(help);
             for (int i = 0; i < counts.length; i++) {
                 if (counts[i] > 0) {
-                    counter.dataPoint(CounterDataPointSnapshot.builder().labels(labels.apply(i)).value(counts[i]).build());
+                    counter.dataPoint(CounterDataPointSnapshot.builder()
+                            .labels(labels.apply(i)).value(counts[i]).build());
                 }
             }
             return counter.build();

@@ -102,7 +102,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private final ServerState state;
     private final ConnectionGuard guard;
     private final Features features;
-    /** The event loop's clock, read once when a request's head arrives and once when it is answered. */
+    /** The event loop's clock: read when a request is answered, and at its head for the metrics or the log. */
     private Ticker ticker;
     /** Where this connection's requests are counted: its event loop's, when metrics are on. */
     private Metrics.Tally tally;
@@ -429,7 +429,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         if (metrics != null) {
             Metrics.Tally counts = tally;
             if (counts.owner != Thread.currentThread()) {
-                // Answered on another thread than the one that built the pipeline: only in tests, counted all the same.
+                // Answered off the thread that built the pipeline: only in tests, and counted all the same.
                 counts = tally = metrics.tally();
             }
             counts.request(features.port(), status, pendingMethod);
