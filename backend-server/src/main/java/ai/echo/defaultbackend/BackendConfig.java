@@ -180,10 +180,12 @@ public record BackendConfig(
                     "address to listen on; empty means every address, IPv4 and IPv6 (dual stack)",
                     (b, v) -> b.bindAddress = bindAddress(v))
             .add("read-header-timeout", "duration", GoDuration.format(DEFAULTS.readHeaderTimeout),
-                    "a request's head must arrive within this time of its first byte; 0 disables",
+                    "a request's head must arrive within this time of its first byte (pipelined: of the answer"
+                            + " before it); 0 disables",
                     (b, v) -> b.readHeaderTimeout = Flags.duration(v))
             .add("read-timeout", "duration", GoDuration.format(DEFAULTS.readTimeout),
-                    "a whole request, head and body, must arrive within this time of its first byte; 0 disables",
+                    "a whole request, head and body, must arrive within this time of its first byte (pipelined:"
+                            + " of the answer before it); 0 disables",
                     (b, v) -> b.readTimeout = Flags.duration(v))
             .add("write-timeout", "duration", GoDuration.format(DEFAULTS.writeTimeout),
                     "a client that does not read its responses for this long is closed; 0 disables",

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>a new connection must send a complete request head within the read-header timeout;</li>
  *   <li>once a request's first byte arrives, its head must be complete within the read-header timeout and
- *       the whole request within the read timeout;</li>
+ *       the whole request within the read timeout; for a request pipelined behind another, both run from
+ *       that one's answer;</li>
  *   <li>between requests, a keep-alive connection may stay idle for the idle timeout;</li>
  *   <li>a client that stops reading its responses (the outbound buffer stays over its high-water mark) is
  *       closed after the write timeout.</li>
@@ -113,6 +114,18 @@ final class ConnectionGuard implements Runnable {
             startPending = true;
         } else if (phase == Phase.NEW) {
             enter(Phase.HEAD, phaseStart);
+        }
+    }
+
+    /**
+     * The decoder holds the beginning of another request, left in a read after the request before it was
+     * answered (a pipelined request): its head is due within the read-header timeout from that answer, as
+     * Go's server reads a pipelined request, and the connection is no longer idle, so a drain spares it.
+     */
+    void requestBegun() {
+        if (phase == Phase.IDLE) {
+            phase = Phase.HEAD;
+            rearm();
         }
     }
 

@@ -715,11 +715,32 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 expectingHead = true;
             }
         }
-        if (expectingHead && out.size() == firstNew && buffer.readerIndex() != readerIndex) {
-            headStarted = true;
+        if (expectingHead && out.size() == firstNew) {
+            if (buffer.readerIndex() != readerIndex) {
+                headStarted = true;
+            }
+            if (guard != null && beginsRequest(buffer, readerIndex)) {
+                // A request has begun and is unfinished. If the guard holds the connection idle, it came in
+                // the read that brought the request just answered: pipelined behind it.
+                guard.requestBegun();
+            }
         }
         Object last = out.size() > firstNew ? out.get(out.size() - 1) : null;
         nettyAtRest = last instanceof LastHttpContent && ((LastHttpContent) last).decoderResult().isSuccess();
+    }
+
+    /**
+     * Whether the bytes from {@code start} (read by Netty since or not) hold more than the blank lines that
+     * may come before a request line: the beginning of a request.
+     */
+    private static boolean beginsRequest(ByteBuf buffer, int start) {
+        for (int i = start; i < buffer.writerIndex(); i++) {
+            byte b = buffer.getByte(i);
+            if (b != '\r' && b != '\n') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The methods a simple head may have, each matched by its exact bytes. */

@@ -202,6 +202,26 @@ class BadInputIT {
     }
 
     /**
+     * A request pipelined behind another and left unfinished is a request under way, not an idle
+     * connection: its head is due within the header timeout from the answer before it (as Go's server has
+     * it), however long the idle timeout. Otherwise one pipelined byte would buy a slow client the idle
+     * timeout and then the header timeout on top.
+     */
+    @Test
+    void aPipelinedRequestLeftUnfinishedIsClosedAtTheHeaderTimeoutNotTheIdleOne() {
+        Duration headerTimeout = Duration.ofSeconds(2);
+        try (ServerProcess target = ServerProcess.start("--read-header-timeout=2s", "--read-timeout=60s",
+                "--idle-timeout=60s");
+             RawConnection connection = RawConnection.open(target.port())) {
+            connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n");
+            assertThat(connection.readResponse(false)).isEqualTo(OK);
+            long start = System.nanoTime();
+            assertThat(connection.closedWithin(headerTimeout.plusSeconds(3))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(headerTimeout.minusMillis(300));
+        }
+    }
+
+    /**
      * A client that sends requests but never reads the answers: they fill the sockets, then the server's
      * queue, and the connection is closed once the queue has stayed over its limit for the write timeout.
      * The other timeouts are too long to end it first. The client keeps writing until the server's reset
