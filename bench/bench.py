@@ -518,6 +518,8 @@ class Bench:
             self.keepalive_peak(report)
         if "scaling" in args.parts:
             self.scaling(report)
+        if "tail" in args.parts:
+            self.tail(report)
         if "floor" in args.parts:
             self.floor(report)
         if "alloc" in args.parts:
@@ -668,6 +670,45 @@ class Bench:
                                  self.args.scaling_duration, f"scaling {count:5} conn")
         except (BenchError, OSError, subprocess.TimeoutExpired) as e:
             self.fail(f"scaling: {e}")
+        finally:
+            for server in servers:
+                self.stop(server)
+
+    def tail(self, report):
+        """The latency tail of the flat-out 1,000-connection case, in runs of two lengths.
+
+        Every wrk run opens its 1,000 connections at once as it starts, and the requests that wait behind
+        those set-ups are about a percent of an 8 s run, the throughput part's: its p99 there is partly what
+        a server takes to accept 1,000 connections at once. The same case in runs of each of
+        --tail-durations (default 8 and 30 s), both servers interleaved, with the percentiles above p99
+        (bench/percentiles.lua), tells that start from steady traffic. Each server is first warmed up on the
+        new-connection case, which compiles the connection set-up, then on the case itself.
+        """
+        by_key = {c["key"]: c for c in self.cases()}
+        case = dict(by_key["ka1000"], script=os.path.join(HERE, "percentiles.lua"))
+        case.pop("memory_peak", None)
+        servers = []
+        try:
+            servers.append(self.started(self.backend(extra_jvm=self.image_runtime("image"))))
+            servers.append(self.started(self.nginx()))
+            for server in servers:
+                self.wrk(server, by_key["close"], self.args.warmup)
+                self.wrk(server, case, self.args.warmup)
+            for duration in self.args.tail_durations:
+                run = dict(case, name=f"{duration} s runs", key=f"tail{duration}")
+                report.tail.append((duration, run["key"]))
+                for rep in range(self.args.tail_reps):
+                    first = rep % len(servers)
+                    for server in servers[first:] + servers[:first]:
+                        result = self.wrk(server, run, duration)
+                        if result["p999_us"] is None:
+                            raise BenchError("wrk printed no percentiles line (bench/percentiles.lua)")
+                        report.add(run, server.name, rep, result)
+                        log(f"tail {duration:3} s {server.name:8} {result['rps']:>8.0f} req/s p99 "
+                            f"{result['p99_us'] / 1000:.1f} ms p99.9 {result['p999_us'] / 1000:.1f} ms "
+                            f"max {result['max_us'] / 1000:.1f} ms")
+        except (BenchError, OSError, subprocess.TimeoutExpired) as e:
+            self.fail(f"tail: {e}")
         finally:
             for server in servers:
                 self.stop(server)
@@ -1068,7 +1109,15 @@ def parse_wrk(out):
         # pipelined requests per second here), and then sometimes for the 90th too: a broken figure,
         # reported as missing rather than as 0.
         p99 = None
+    # bench/percentiles.lua's line, when the case runs it: the percentiles --latency leaves out.
+    extra = {}
+    line = re.search(r"percentiles \(us\): (.*)", out)
+    if line:
+        extra = {float(k): float(v) for k, v in (pair.split("=") for pair in line.group(1).split())}
     return {
+        "p90_us": extra.get(90.0),
+        "p999_us": extra.get(99.9),
+        "p9999_us": extra.get(99.99),
         "requests": int(requests.group(1)),
         "seconds": seconds,
         "rps": float(number(r"Requests/sec:\s+([\d.]+)").group(1)),
@@ -1099,6 +1148,7 @@ class Report:
         self.idle = {}
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
         self.scaling = []  # (connections, pause ms, case key), in order; the runs are in results
+        self.tail = []  # (run length s, case key), in order; the runs are in results
         self.floor = []  # (case name, case key), in order; the runs are in results
         self.floor_transport = "epoll"  # the transport the floor ran on, ours by --server-arg
         self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
@@ -1229,6 +1279,27 @@ class Report:
                            f"{both(key, 'user_us', '{:.2f}')} | {both(key, 'sys_us', '{:.2f}')} | "
                            f"{ratio(key, 'cpu_us')} | {ratio(key, 'user_us')} | {ratio(key, 'p99_us')} |")
             out.append("")
+        if self.tail:
+            out.append(f"The latency tail at 1,000 keep-alive connections flat out, in runs of each length: medians "
+                       f"of {args.tail_reps} interleaved runs, in ms; ratios are medians of the per-run ratios "
+                       "backend/nginx. A run's first requests wait behind its 1,000 connections' set-up, a larger "
+                       "share of a short run.")
+            out.append("")
+            out.append("| run length | req/s, backend / nginx | p50, backend / nginx | p90 | p99 | p99.9 | max | "
+                       "p99 ratio | p99.9 ratio | max ratio |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|")
+
+            def pair(key, field, fmt="{:.1f}", scale=1000.0):
+                return " / ".join(fmt.format(statistics.median(v) / scale) if v else "-"
+                                  for v in (self.values(key, name, field) for name in ("backend", "nginx")))
+
+            for duration, key in self.tail:
+                out.append(f"| {duration} s | {pair(key, 'rps', '{:.0f}', 1.0)} | {pair(key, 'p50_us')} | "
+                           f"{pair(key, 'p90_us')} | {pair(key, 'p99_us')} | {pair(key, 'p999_us')} | "
+                           f"{pair(key, 'max_us')} | "
+                           + " | ".join(median_range(self.ratios(key, f), "{:.2f}")
+                                        for f in ("p99_us", "p999_us", "max_us")) + " |")
+            out.append("")
         if self.floor:
             out.append(f"The transport's floor (bench/FloorServer.java: Netty's {self.floor_transport} transport "
                        f"answering every read with fixed bytes, no HTTP) beside ours and nginx: medians of {args.reps} interleaved "
@@ -1317,14 +1388,19 @@ def parse_args(argv):
                         help="throughput cases to run, in the throughput, floor and alloc parts (ka64 ka1000 close "
                              "pipe16 xcode healthz proxied ka64paced ka1000paced xcodepaced; default all)")
     parser.add_argument("--parts", nargs="*",
-                        default=["throughput", "peak", "scaling", "floor", "alloc", "idle", "startup", "warmup"],
-                        help="parts to run: throughput peak scaling floor alloc idle startup warmup (default all)")
+                        default=["throughput", "peak", "scaling", "tail", "floor", "alloc", "idle", "startup", "warmup"],
+                        help="parts to run: throughput peak scaling tail floor alloc idle startup warmup "
+                             "(default all)")
     parser.add_argument("--scaling-connections", nargs="*", type=int, default=[64, 128, 256, 512, 1000, 2000],
                         help="keep-alive connection counts of the scaling part (default 64 128 256 512 1000 2000)")
     parser.add_argument("--scaling-reps", type=int, default=3,
                         help="repetitions per connection count in the scaling part (default 3)")
     parser.add_argument("--scaling-duration", type=int, default=6,
                         help="seconds per wrk run in the scaling part (default 6)")
+    parser.add_argument("--tail-durations", nargs="*", type=int, default=[8, 30],
+                        help="run lengths in seconds of the tail part (default 8 30)")
+    parser.add_argument("--tail-reps", type=int, default=3,
+                        help="repetitions per run length in the tail part (default 3)")
     parser.add_argument("--idle-rest", type=float, default=10.0,
                         help="seconds after the first answer at which the servers' idle RSS is read a second "
                              "time, before any load (default 10)")
@@ -1366,6 +1442,7 @@ def parse_args(argv):
     if args.smoke:
         args.reps, args.duration, args.warmup, args.startup_reps = 1, 1, 1, 1
         args.scaling_reps, args.scaling_duration = 1, 1
+        args.tail_reps, args.tail_durations = 1, [1]
         args.warmup_slices, args.warmup_reps, args.idle_settle, args.idle_rest = 2, 1, 1.0, 1.0
         args.idle_connections = min(args.idle_connections, 2000)
     return args

@@ -29,6 +29,11 @@ servers get the same offered load below saturation and their p99 is compared at 
 Scaling: CPU time per request as the keep-alive connections grow (64 to 2000), at about the same
 offered load (each connection pauses connections/64 ms after every answer), both servers interleaved.
 
+Tail: the keep-alive case at 1000 connections flat out, in runs of 8 and 30 s, both servers
+interleaved, with p90, p99, p99.9 and the slowest request: every run opens its 1000 connections at once
+as it starts, and the requests that wait behind those set-ups are about a percent of an 8 s run, so
+the two lengths tell that start from steady traffic.
+
 Floor: the keep-alive cases (64 and 1000 connections by default) on a third server beside ours and
 nginx, bench/FloorServer.java: Netty's epoll transport answering every read with fixed bytes, no HTTP
 (io_uring when --server-arg moves ours to it). Its CPU per request is the transport's; ours above it is
@@ -60,10 +65,12 @@ Options:
                        healthz proxied ka64paced ka1000paced xcodepaced (proxied: ingress-nginx's
                        forwarded requests at 320 connections; the paced ones are left out of alloc;
                        floor takes ka64 ka1000 healthz and the paced keep-alive ones)
-  --parts PART...      only these parts: throughput peak scaling floor alloc idle startup warmup
+  --parts PART...      only these parts: throughput peak scaling tail floor alloc idle startup warmup
   --scaling-connections N...  connection counts of the scaling part (default 64 128 256 512 1000 2000)
   --scaling-reps N     repetitions per count in the scaling part (default 3)
   --scaling-duration S seconds per wrk run in the scaling part (default 6)
+  --tail-durations S...  run lengths in seconds of the tail part (default 8 30)
+  --tail-reps N        repetitions per run length in the tail part (default 3)
   --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
   --warmup-reps N      fresh starts per warm-up variant (default 3)
   --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
@@ -87,7 +94,7 @@ Options:
   -h, --help           this help
 
 Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
-The full suite takes about 25 minutes; every load is bounded in time and stops by itself.
+The full suite takes about 30 minutes; every load is bounded in time and stops by itself.
 USAGE
 }
 
