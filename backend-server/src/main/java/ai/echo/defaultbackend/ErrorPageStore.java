@@ -171,6 +171,10 @@ final class ErrorPageStore implements AutoCloseable {
 
     /** Names with size and modification time, symlinks followed; empty when the directory is missing. */
     private List<String> fingerprint() {
+        if (!Files.isDirectory(directory)) {
+            // The usual case, with no pages mounted: a stat, rather than an exception every interval.
+            return List.of();
+        }
         List<String> entries = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
             for (Path entry : stream) {
