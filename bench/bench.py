@@ -430,6 +430,8 @@ class Bench:
         # beyond one in a thousand.
         if errors["timeout"] > parsed["requests"] // 1000:
             raise BenchError(f"wrk timeouts {errors['timeout']} for {parsed['requests']} requests")
+        if case.get("percentiles") and parsed["p999_us"] is None:
+            raise BenchError(f"wrk printed no percentiles line (bench/percentiles.lua):\n{out}")
         expected_errors = parsed["requests"] if case["status_over_399"] else 0
         if parsed["non_2xx_3xx"] != expected_errors:
             raise BenchError(f"{parsed['non_2xx_3xx']} of {parsed['requests']} responses had a status over 399, "
@@ -685,7 +687,7 @@ class Bench:
         new-connection case, which compiles the connection set-up, then on the case itself.
         """
         by_key = {c["key"]: c for c in self.cases()}
-        case = dict(by_key["ka1000"], script=os.path.join(HERE, "percentiles.lua"))
+        case = dict(by_key["ka1000"], script=os.path.join(HERE, "percentiles.lua"), percentiles=True)
         case.pop("memory_peak", None)
         servers = []
         try:
@@ -697,16 +699,7 @@ class Bench:
             for duration in self.args.tail_durations:
                 run = dict(case, name=f"{duration} s runs", key=f"tail{duration}")
                 report.tail.append((duration, run["key"]))
-                for rep in range(self.args.tail_reps):
-                    first = rep % len(servers)
-                    for server in servers[first:] + servers[:first]:
-                        result = self.wrk(server, run, duration)
-                        if result["p999_us"] is None:
-                            raise BenchError("wrk printed no percentiles line (bench/percentiles.lua)")
-                        report.add(run, server.name, rep, result)
-                        log(f"tail {duration:3} s {server.name:8} {result['rps']:>8.0f} req/s p99 "
-                            f"{result['p99_us'] / 1000:.1f} ms p99.9 {result['p999_us'] / 1000:.1f} ms "
-                            f"max {result['max_us'] / 1000:.1f} ms")
+                self.interleaved(report, servers, run, 0, self.args.tail_reps, duration, f"tail {duration:3} s")
         except (BenchError, OSError, subprocess.TimeoutExpired) as e:
             self.fail(f"tail: {e}")
         finally:
@@ -714,18 +707,21 @@ class Bench:
                 self.stop(server)
 
     def interleaved(self, report, servers, case, warmup, reps, duration, label):
-        """Warms every server up on `case`, then runs it on each `reps` times into the report, the one to go
-        first turning round with each repetition, so that a burst of noise from the rest of the machine lands
-        on all of them."""
+        """Warms every server up on `case` (unless `warmup` is 0), then runs it on each `reps` times into the
+        report, the one to go first turning round with each repetition, so that a burst of noise from the rest
+        of the machine lands on all of them."""
         for server in servers:
-            self.wrk(server, case, warmup)
+            if warmup:
+                self.wrk(server, case, warmup)
         for rep in range(reps):
             first = rep % len(servers)
             for server in servers[first:] + servers[:first]:
                 result = self.wrk(server, case, duration)
                 report.add(case, server.name, rep, result)
+                tail = (f" p99.9 {result['p999_us'] / 1000:.1f} ms max {result['max_us'] / 1000:.1f} ms"
+                        if result["p999_us"] is not None else "")
                 log(f"{label} {server.name:8} {result['rps']:>8.0f} req/s "
-                    f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req")
+                    f"user {result['user_us']:.2f} sys {result['sys_us']:.2f} us/req{tail}")
 
     def floor(self, report):
         """How much of the server's cost per request is the transport's and how much its HTTP layer's.
