@@ -1384,7 +1384,8 @@ def parse_args(argv):
                         help="throughput cases to run, in the throughput, floor and alloc parts (ka64 ka1000 close "
                              "pipe16 xcode healthz proxied ka64paced ka1000paced xcodepaced; default all)")
     parser.add_argument("--parts", nargs="*",
-                        default=["throughput", "peak", "scaling", "tail", "floor", "alloc", "idle", "startup", "warmup"],
+                        default=["throughput", "peak", "scaling", "tail", "floor", "alloc", "idle", "startup",
+                                 "warmup"],
                         help="parts to run: throughput peak scaling tail floor alloc idle startup warmup "
                              "(default all)")
     parser.add_argument("--scaling-connections", nargs="*", type=int, default=[64, 128, 256, 512, 1000, 2000],

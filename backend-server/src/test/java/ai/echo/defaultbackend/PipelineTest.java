@@ -616,8 +616,8 @@ class PipelineTest {
     /**
      * What a read leaves of a pipelined request after answering the one before it is a request under way,
      * as Go's server takes it: its head is due within the header timeout from that answer, not the idle
-     * timeout. Left out of the first case: a partial line Netty keeps unread; of the second, a whole line
-     * Netty has taken in (nothing is left unread, yet the head has begun).
+     * timeout. What the read leaves: a partial line, which Netty keeps unread; a whole line, which Netty takes
+     * in (nothing is left unread, yet the head has begun); a blank line, then a request line and a header.
      */
     @ParameterizedTest
     @ValueSource(strings = {"GET /next HT", "GET /next HTTP/1.1\r\n", "\r\nGET /next HTTP/1.1\r\nHost: a\r\n"})
