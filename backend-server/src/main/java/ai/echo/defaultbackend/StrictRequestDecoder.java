@@ -719,7 +719,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (buffer.readerIndex() != readerIndex) {
                 headStarted = true;
             }
-            if (guard != null && beginsRequest(buffer, readerIndex)) {
+            if (guard != null && afterBlankLines(buffer, readerIndex, buffer.writerIndex()) < buffer.writerIndex()) {
                 // A request has begun and is unfinished. If the guard holds the connection idle, it came in
                 // the read that brought the request just answered: pipelined behind it.
                 guard.requestBegun();
@@ -730,17 +730,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * Whether the bytes from {@code start} (read by Netty since or not) hold more than the blank lines that
-     * may come before a request line: the beginning of a request.
+     * The index of the first byte from {@code start} that is not part of the blank lines which may come before
+     * a request line (Netty skips them), or {@code end} if there is none: where a request begins, if it has.
      */
-    private static boolean beginsRequest(ByteBuf buffer, int start) {
-        for (int i = start; i < buffer.writerIndex(); i++) {
-            byte b = buffer.getByte(i);
-            if (b != '\r' && b != '\n') {
-                return true;
-            }
-        }
-        return false;
+    private static int afterBlankLines(ByteBuf buffer, int start, int end) {
+        int index = buffer.forEachByte(start, end - start, ByteProcessor.FIND_NON_CRLF);
+        return index < 0 ? end : index;
     }
 
     /** The methods a simple head may have, each matched by its exact bytes. */
@@ -1014,9 +1009,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         int end = buffer.writerIndex();
         if (!headStarted) {
             // Netty skips blank lines before a request line; so does this scan.
-            while (start < end && (buffer.getByte(start) == '\r' || buffer.getByte(start) == '\n')) {
-                start++;
-            }
+            start = afterBlankLines(buffer, start, end);
         }
         if (start >= end) {
             return false;
