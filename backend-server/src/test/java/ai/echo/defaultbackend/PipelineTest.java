@@ -64,6 +64,12 @@ class PipelineTest {
         return open(BackendConfig.DEFAULTS);
     }
 
+    /** Moves the channel's clock on by {@code time} and runs the timers that are due by then. */
+    private static void elapse(EmbeddedChannel channel, Duration time) {
+        channel.advanceTimeBy(time.toNanos(), TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+    }
+
     /** Sends bytes the way a socket read delivers them: in a buffer from the channel's (leak-tracked) allocator. */
     private static void send(EmbeddedChannel channel, String request) {
         byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
@@ -600,14 +606,11 @@ class PipelineTest {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(received(channel)).isEqualTo(OK);
-        channel.advanceTimeBy(20, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(20));
         send(channel, "GET / HTTP/1.1\r\n");
-        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(2900));
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).as("the head's deadline runs from its first byte, not from the last answer")
                 .isFalse();
         assertThat(received(channel)).isEmpty();
@@ -625,11 +628,9 @@ class PipelineTest {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n" + unfinished);
         assertThat(received(channel)).isEqualTo(OK);
-        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(2900));
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).as("the idle timeout (30 s) does not apply to a request under way").isFalse();
         assertThat(received(channel)).isEmpty();
     }
@@ -640,11 +641,9 @@ class PipelineTest {
         // Some clients end a request with an extra CRLF; a server ignores blank lines before a request line.
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n\r\n");
         assertThat(received(channel)).isEqualTo(OK);
-        channel.advanceTimeBy(29, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(29));
         assertThat(channel.isOpen()).as("still idle, within the idle timeout").isTrue();
-        channel.advanceTimeBy(2, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(2));
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -669,22 +668,18 @@ class PipelineTest {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ZERO));
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(received(channel)).isEqualTo(OK);
-        channel.advanceTimeBy(4900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(4900));
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).as("as Go's server: no idle timeout means the read timeout").isFalse();
     }
 
     @Test
     void aNewConnectionsHeadDeadlineRunsFromItsAcceptNotFromItsFirstByte() {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
-        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(2900));
         send(channel, "GET / HTTP/1.1\r\n");
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).as("a slow client gains nothing by waiting before its first byte").isFalse();
     }
 
@@ -708,11 +703,9 @@ class PipelineTest {
         // What a socket whose peer does not read does: output stays queued, over the high-water mark.
         channel.write(channel.alloc().buffer(32).writeZero(32));
         assertThat(channel.isWritable()).isFalse();
-        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(2900));
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -722,24 +715,20 @@ class PipelineTest {
                 Duration.ofSeconds(60)));
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         channel.write(channel.alloc().buffer(32).writeZero(32));
-        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(2900));
         channel.flush(); // the client reads: the queue empties and the channel is writable again
         assertThat(channel.isWritable()).isTrue();
         ReferenceCountUtil.release(channel.readOutbound());
-        channel.advanceTimeBy(10, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(10));
         assertThat(channel.isOpen()).isTrue();
     }
 
     @Test
     void aSilentNewConnectionIsClosedAtTheHeaderTimeoutAndNotBefore() {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
-        channel.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(2900));
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).isFalse();
         assertThat(received(channel)).as("closed silently, no 408").isEmpty();
     }
@@ -749,13 +738,11 @@ class PipelineTest {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)));
         send(channel, "GET / HTTP/1.1\r\n");
         for (int i = 0; i < 5; i++) {
-            channel.advanceTimeBy(500, TimeUnit.MILLISECONDS);
-            channel.runScheduledPendingTasks();
+            elapse(channel, Duration.ofMillis(500));
             send(channel, "X-" + i + ": y\r\n");
         }
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(600, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(600));
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -767,8 +754,7 @@ class PipelineTest {
         send(channel, "x");
         channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isTrue();
-        channel.advanceTimeBy(200, TimeUnit.MILLISECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofMillis(200));
         assertThat(channel.isOpen()).isFalse();
         assertThat(received(channel)).isEmpty();
     }
@@ -778,16 +764,13 @@ class PipelineTest {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(20)));
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(received(channel)).isEqualTo(OK);
-        channel.advanceTimeBy(19, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(19));
         assertThat(channel.isOpen()).as("idle timeout, not the shorter read timeouts, applies between requests")
                 .isTrue();
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-        channel.advanceTimeBy(19, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(19));
         assertThat(channel.isOpen()).as("each request restarts the idle clock").isTrue();
-        channel.advanceTimeBy(2, TimeUnit.SECONDS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofSeconds(2));
         assertThat(channel.isOpen()).isFalse();
         assertThat(received(channel)).isEqualTo(OK);
     }
@@ -796,8 +779,7 @@ class PipelineTest {
     void zeroDisablesATimeout() {
         EmbeddedChannel channel = open(timeouts(Duration.ZERO, Duration.ZERO, Duration.ZERO));
         send(channel, "GET / HTTP/1.1\r\n");
-        channel.advanceTimeBy(1, TimeUnit.HOURS);
-        channel.runScheduledPendingTasks();
+        elapse(channel, Duration.ofHours(1));
         assertThat(channel.isOpen()).isTrue();
     }
 
