@@ -1135,6 +1135,15 @@ def median_range(values, fmt="{:.0f}"):
     return text
 
 
+def ratio_cell(ratios, higher_is_better=False):
+    """Median (min-max) of per-repetition ratios ours/theirs, then in how many of the repetitions ours did better
+    (k/n): a median of 1.00 with 9/12 says more than one with 6/12, on a machine whose speed moves between runs."""
+    if not ratios:
+        return "-"
+    ahead = sum(1 for r in ratios if (r > 1.0 if higher_is_better else r < 1.0))
+    return f"{median_range(ratios, '{:.2f}')}, {ahead}/{len(ratios)}"
+
+
 class Report:
     def __init__(self, args, bench):
         self.args = args
@@ -1189,7 +1198,9 @@ class Report:
                    f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         out.append("")
         if self.cases:
-            out.append("Medians (min-max) over the repetitions; ratio = median of per-repetition backend/nginx. "
+            out.append("Medians (min-max) over the repetitions; ratio = median (min-max) of per-repetition "
+                       "backend/nginx, then k/n = the repetitions in which the backend did better (more req/s, less "
+                       "CPU, lower p99). "
                        "CPU = server user+system time per request; core = share of the server's core in use; "
                        "max = the slowest request answered, over 2 s = requests wrk gave up on (all repetitions). "
                        "Paced: each connection pauses after every answer, so both servers get the same "
@@ -1210,9 +1221,9 @@ class Report:
                     system = self.values(case["key"], server, "sys_us")
                     core = self.values(case["key"], server, "core_busy")
                     ours = server != "nginx"
-                    ratio_rps = median_range(self.ratios(case["key"], "rps", server), "{:.2f}") if ours else ""
-                    ratio_cpu = median_range(self.ratios(case["key"], "cpu_us", server), "{:.2f}") if ours else ""
-                    ratio_p99 = median_range(self.ratios(case["key"], "p99_us", server), "{:.2f}") if ours else ""
+                    ratio_rps = ratio_cell(self.ratios(case["key"], "rps", server), True) if ours else ""
+                    ratio_cpu = ratio_cell(self.ratios(case["key"], "cpu_us", server)) if ours else ""
+                    ratio_p99 = ratio_cell(self.ratios(case["key"], "p99_us", server)) if ours else ""
                     per_cpu_s = [1e6 / c for c in cpu if c]
                     out.append(
                         f"| {case['name']} | {server} | {median_range(rps)} | {ratio_rps} | "
@@ -1234,13 +1245,14 @@ class Report:
             out.append("")
             if "baseline" in self.servers():
                 out.append(f"This build against the baseline (`{self.args.baseline_jar}`), same JVM and JVM flags: "
-                           "median (min-max) of the per-repetition ratios backend/baseline.")
+                           "median (min-max) of the per-repetition ratios backend/baseline, and k/n = the "
+                           "repetitions in which the backend did better.")
                 out.append("")
                 out.append("| case | req/s | CPU µs/req | p99 |")
                 out.append("|---|---|---|---|")
                 for case in self.cases:
                     out.append(f"| {case['name']} | " + " | ".join(
-                        median_range(self.ratios(case["key"], field, "backend", "baseline"), "{:.2f}")
+                        ratio_cell(self.ratios(case["key"], field, "backend", "baseline"), field == "rps")
                         for field in ("rps", "cpu_us", "p99_us")) + " |")
                 out.append("")
         if self.keepalive_peak:
@@ -1253,7 +1265,8 @@ class Report:
         if self.scaling:
             out.append(f"Keep-alive connections paced to about the same offered load (each pauses connections/64 ms "
                        f"after every answer): medians of {args.scaling_reps} interleaved {args.scaling_duration:g} s "
-                       "runs; ratios are medians of the per-repetition ratios backend/nginx.")
+                       "runs; ratios are medians of the per-repetition ratios backend/nginx, with k/n = the "
+                       "repetitions in which the backend's was lower.")
             out.append("")
             out.append("| connections (pause) | req/s, backend / nginx | user µs/req, backend / nginx | "
                        "sys µs/req, backend / nginx | CPU ratio | user ratio | p99 ratio |")
@@ -1267,8 +1280,8 @@ class Report:
                 return " / ".join(medians)
 
             def ratio(key, field):
-                """Median (min-max) of the per-repetition ratios, ours to nginx's."""
-                return median_range(self.ratios(key, field), "{:.2f}")
+                """Median (min-max) of the per-repetition ratios, ours to nginx's, and in how many ours was lower."""
+                return ratio_cell(self.ratios(key, field))
 
             for count, pause, key in self.scaling:
                 out.append(f"| {count} ({pause} ms) | {both(key, 'rps', '{:.0f}')} | "
@@ -1278,6 +1291,7 @@ class Report:
         if self.tail:
             out.append(f"The latency tail at 1,000 keep-alive connections flat out, in runs of each length: medians "
                        f"of {args.tail_reps} interleaved runs, in ms; ratios are medians of the per-run ratios "
+                       "(k/n = the runs in which the backend's was lower) "
                        "backend/nginx. A run's first requests wait behind its 1,000 connections' set-up, a larger "
                        "share of a short run.")
             out.append("")
@@ -1293,13 +1307,14 @@ class Report:
                 out.append(f"| {duration} s | {pair(key, 'rps', '{:.0f}', 1.0)} | {pair(key, 'p50_us')} | "
                            f"{pair(key, 'p90_us')} | {pair(key, 'p99_us')} | {pair(key, 'p999_us')} | "
                            f"{pair(key, 'max_us')} | "
-                           + " | ".join(median_range(self.ratios(key, f), "{:.2f}")
+                           + " | ".join(ratio_cell(self.ratios(key, f))
                                         for f in ("p99_us", "p999_us", "max_us")) + " |")
             out.append("")
         if self.floor:
             out.append(f"The transport's floor (bench/FloorServer.java: Netty's {self.floor_transport} transport "
                        f"answering every read with fixed bytes, no HTTP) beside ours and nginx: medians of {args.reps} interleaved "
-                       f"{args.duration:g} s runs; ratios are medians of the per-repetition ratios. What ours "
+                       f"{args.duration:g} s runs; ratios are medians of the per-repetition ratios (k/n = the "
+                       "repetitions in which the first server's was lower). What ours "
                        "costs above the floor is its HTTP layer: Netty's request decoder and the routing handler.")
             out.append("")
             out.append("| case | req/s, backend / floor / nginx | CPU µs/req, backend / floor / nginx | "
@@ -1313,7 +1328,7 @@ class Report:
                                   for v in (self.values(key, name, field) for name in names))
 
             def ratio(key, field, server, to):
-                return median_range(self.ratios(key, field, server, to), "{:.2f}")
+                return ratio_cell(self.ratios(key, field, server, to))
 
             for name, key in self.floor:
                 out.append(f"| {name} | {each(key, 'rps', '{:.0f}')} | {each(key, 'cpu_us', '{:.2f}')} | "
