@@ -55,10 +55,14 @@ final class BackendInitializer implements ChannelHandler {
         this.state = state;
         this.channels = channels;
         this.maxConnections = maxConnections;
+        // A lone LF ends a line as CRLF does: Go's server, which 1.5 is, reads lines so, and RFC 9112 (2.2)
+        // lets a recipient. Netty's strict mode answered such a request with a 400. What Netty's lenient mode
+        // would also skip before a request line, control characters, the decoder still refuses.
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.maxRequestLineBytes())
                 .setMaxHeaderSize(config.maxHeaderBytes())
-                .setValidateHeaders(true);
+                .setValidateHeaders(true)
+                .setStrictLineParsing(false);
     }
 
     @Override

@@ -691,15 +691,18 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         if (simpleHeadMayCome() && decodeSimpleHead(buffer, out)) {
             return;
         }
-        if (expectingHead && hasObsoleteFold(buffer)) {
-            rejected = true;
-            buffer.skipBytes(buffer.readableBytes());
-            DefaultFullHttpRequest invalid =
-                    new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request");
-            invalid.setDecoderResult(DecoderResult.failure(
-                    new IllegalArgumentException("obsolete line folding in request head")));
-            out.add(invalid);
-            return;
+        if (expectingHead) {
+            String refusal = hasObsoleteFold(buffer) ? "obsolete line folding in request head"
+                    : startsWithControl(buffer) ? "a control character where a line should begin" : null;
+            if (refusal != null) {
+                rejected = true;
+                buffer.skipBytes(buffer.readableBytes());
+                DefaultFullHttpRequest invalid =
+                        new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request");
+                invalid.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(refusal)));
+                out.add(invalid);
+                return;
+            }
         }
         int readerIndex = buffer.readerIndex();
         int firstNew = out.size();
@@ -1002,6 +1005,18 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     private static byte lowerCase(byte b) {
         return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+    }
+
+    /**
+     * Whether what this holds of a head, past any blank lines, begins with a control character. Netty's lenient
+     * line parsing, which takes a lone LF as a line end, would skip such bytes before a request line; Go's
+     * server refuses them, as Netty's strict parsing did, and so does this. Within a head, a line that begins
+     * so is a bad header line (a tab, folding) either way.
+     */
+    private static boolean startsWithControl(ByteBuf buffer) {
+        int end = buffer.writerIndex();
+        int first = afterBlankLines(buffer, buffer.readerIndex(), end);
+        return first < end && Character.isISOControl(buffer.getByte(first) & 0xFF);
     }
 
     private boolean hasObsoleteFold(ByteBuf buffer) {

@@ -382,6 +382,38 @@ class PipelineTest {
         assertThat(channel.isOpen()).isFalse();
     }
 
+    /**
+     * A lone LF ends a line as CRLF does, as Go's server reads lines (and RFC 9112, 2.2, lets a recipient):
+     * 1.5 answered these, and Netty's strict line parsing had refused them with a 400. The request behind
+     * each, in lone LFs too, is read from where its LF left off.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET /healthz HTTP/1.1\nHost: a\n\n",
+            "GET /healthz HTTP/1.1\r\nHost: a\n\r\n",
+            "GET /healthz HTTP/1.1\nHost: a\r\n\n",
+            "GET /healthz HTTP/1.1\nHost: a\nX-Empty:\nUser-Agent: sh\n\n",
+            "\nGET /healthz HTTP/1.1\nHost: a\n\n",                  // a blank line first
+            "POST /healthz HTTP/1.1\nHost: a\nContent-Length: 3\n\nabc",
+            "POST /healthz HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\n\r\n",
+    })
+    void aLoneLineFeedEndsALineAsGoReadsIt(String request) {
+        EmbeddedChannel channel = open();
+        send(channel, request + "GET /x HTTP/1.1\nHost: a\nConnection: close\n\n");
+        assertThat(received(channel)).isEqualTo(OK
+                + response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void anHttp10RequestInLoneLineFeedsIsAnsweredAs10() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET / HTTP/1.0\n\n");
+        assertThat(received(channel))
+                .isEqualTo(response("HTTP/1.0 404 Not Found", "default backend - 404", null, false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {
             "GET / HTTP/1.1\r\n\r\n",                                                   // no Host in 1.1
@@ -412,6 +444,14 @@ class PipelineTest {
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",   // bad chunk size
+            "\u0000GET / HTTP/1.1\r\nHost: a\r\n\r\n",                                   // NUL before the line
+            "\r\n\u0001GET / HTTP/1.1\r\nHost: a\r\n\r\n",                             // control after a blank
+            "\tGET / HTTP/1.1\r\nHost: a\r\n\r\n",                                       // tab before the line
+            "\n\u007fGET / HTTP/1.1\nHost: a\n\n",                                        // DEL after a lone LF
+            "GET / HTTP/1.1\rHost: a\r\n\r\n",                                            // a bare CR ends no line
+            "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n",                                       // CR before CRLF
+            "GET / HTTP/1.1\nHost: a\nX: a\rb\n\n",                                       // CR in a value
+            "GET / HTTP/1.1\nHost: a\nX: a\n folded\n\n",                                 // obs-fold, lone LFs
     })
     void malformedRequestsGet400AndTheConnectionIsClosed(String request) {
         EmbeddedChannel channel = open();

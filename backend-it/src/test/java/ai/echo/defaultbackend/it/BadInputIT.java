@@ -71,6 +71,9 @@ class BadInputIT {
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nabcdef",
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n\r\n",
+            "\u0000GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            "\n\u0001GET / HTTP/1.1\nHost: a\n\n",
+            "GET / HTTP/1.1\rHost: a\r\n\r\n",
     })
     void malformedRequestsGet400AndAClose(String request) {
         try (RawConnection connection = RawConnection.open(server.port())) {

@@ -114,6 +114,19 @@ class ContractIT {
         }
     }
 
+    /**
+     * A lone LF ends a line, as in Go's server: a request written by hand (printf into a socket) is answered
+     * as 1.5 answered it, and the one pipelined behind it too.
+     */
+    @Test
+    void requestsWhoseLinesEndInALoneLineFeedAreAnswered() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GET /healthz HTTP/1.1\nHost: a\n\nGET /x HTTP/1.0\n\n");
+            assertThat(connection.readToEnd()).isEqualTo(response("HTTP/1.1 200 OK", "ok", null, false)
+                    + response("HTTP/1.0 404 Not Found", "default backend - 404", null, false));
+        }
+    }
+
     @Test
     void keepAliveServesManyRequestsOnOneConnection() {
         try (RawConnection connection = RawConnection.open(server.port())) {
