@@ -1,5 +1,6 @@
 package ai.echo.defaultbackend;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -162,12 +163,36 @@ final class Flags<B> {
         return number;
     }
 
+    /**
+     * An integer as Go's {@code flag} package reads one ({@code strconv.ParseInt} with base 0), so a flag of
+     * 1.5's means here what it meant there: an optional sign, then {@code 0x} for hexadecimal, {@code 0o} or a
+     * leading {@code 0} for octal ({@code --port=010} is port 8), {@code 0b} for binary, else decimal.
+     */
     static int integer(String value) {
+        String text = value.trim();
+        int digits = text.startsWith("+") || text.startsWith("-") ? 1 : 0;
+        int radix = 10;
+        if (text.length() - digits > 1 && text.charAt(digits) == '0') {
+            char prefix = Character.toLowerCase(text.charAt(digits + 1));
+            radix = prefix == 'x' ? 16 : prefix == 'b' ? 2 : 8;
+            // After a bare leading 0 come the octal digits; a character that is none fails below.
+            digits += prefix == 'x' || prefix == 'o' || prefix == 'b' ? 2 : 1;
+        }
+        // Java would take a second sign after the prefix; Go takes none.
+        if (digits >= text.length() || Character.digit(text.charAt(digits), radix) < 0) {
+            throw new IllegalArgumentException("not a number");
+        }
+        BigInteger number;
         try {
-            return Integer.parseInt(value.trim());
+            number = new BigInteger(text.substring(digits), radix);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("not a number");
         }
+        number = text.startsWith("-") ? number.negate() : number;
+        if (number.bitLength() > 31) {
+            throw new IllegalArgumentException("out of range");
+        }
+        return number.intValue();
     }
 
     static java.time.Duration duration(String value) {

@@ -106,6 +106,42 @@ class BackendConfigTest {
         assertThat(List.of(config.port(), config.svcPort())).containsExactly(65535, 0);
     }
 
+    /** Integers are read as Go's flag package reads them (base 0), so a 1.5 flag names the same port here. */
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource({
+            "8080, 8080",
+            "+8080, 8080",
+            "0x1F90, 8080",
+            "0X1f90, 8080",
+            "017620, 8080",
+            "0o17620, 8080",
+            "0B1111110010000, 8080",
+            "010, 8",
+            "00, 0",
+            "0, 0",
+    })
+    void readsIntegersAsGoFlagsDo(String text, int port) {
+        assertThat(parse(Map.of(), "--port=" + text).port()).isEqualTo(port);
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', value = {
+            "08080|not a number",
+            "0x|not a number",
+            "0b102|not a number",
+            "0-1|not a number",
+            "0x-1|not a number",
+            "--8080|not a number",
+            "+-1|not a number",
+            "8080.0|not a number",
+            "2147483648|out of range",
+            "-0x80000001|out of range",
+    })
+    void refusesWhatGoRefusesAndWhatAnIntCannotHold(String text, String reason) {
+        assertThatThrownBy(() -> BackendConfig.parse(List.of("--max-connections=" + text), Map.of()))
+                .hasMessage("invalid value \"" + text + "\" for flag --max-connections: " + reason);
+    }
+
     @Test
     void thePortsMustDiffer() {
         assertThatThrownBy(() -> BackendConfig.parse(List.of("--port=9000", "--svc-port=9000"), Map.of()))
