@@ -94,6 +94,15 @@ class ContractIT {
         }
     }
 
+    /** HTTP/1.0 closes by default, so Go says nothing of it in the answer, asked or not; the close is the same. */
+    @Test
+    void http10WithConnectionCloseIsClosedWithoutSayingSo() {
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("GET /healthz HTTP/1.0\r\nConnection: close\r\n\r\nGET / HTTP/1.0\r\n\r\n");
+            assertThat(connection.readToEnd()).isEqualTo(response("HTTP/1.0 200 OK", "ok", null, false));
+        }
+    }
+
     @Test
     void http10KeepAliveIsHonoured() {
         try (RawConnection connection = RawConnection.open(server.port())) {
@@ -180,10 +189,12 @@ class ContractIT {
     }
 
     @Test
-    void ipv6LoopbackIsServed() {
-        try (RawConnection connection = RawConnection.open("::1", server.port())) {
-            connection.send("GET /healthz HTTP/1.1\r\nHost: [::1]\r\n\r\n");
-            assertThat(connection.readResponse(false)).isEqualTo(OK);
+    void ipv6LoopbackIsServedOnBothPorts() {
+        for (int port : new int[] {server.port(), server.svcPort()}) {
+            try (RawConnection connection = RawConnection.open("::1", port)) {
+                connection.send("GET /healthz HTTP/1.1\r\nHost: [::1]\r\n\r\n");
+                assertThat(connection.readResponse(false)).as("port %d", port).isEqualTo(OK);
+            }
         }
     }
 

@@ -96,6 +96,11 @@ class LifecycleIT {
             assertThat(server.awaitExit(EXIT)).isEqualTo(1);
             assertThat(server.stderr().lines()).singleElement().asString()
                     .isEqualTo("cannot listen on *:" + port + ": address already in use");
+            // The service port too, bound after the traffic port, which is let go again.
+            ServerProcess service = ServerProcess.launch(List.of("--port=0", "--svc-port=" + port));
+            assertThat(service.awaitExit(EXIT)).isEqualTo(1);
+            assertThat(service.stderr().lines()).singleElement().asString()
+                    .isEqualTo("cannot listen on *:" + port + ": address already in use");
         }
     }
 

@@ -73,8 +73,9 @@ class ChartRenderIT {
         assertThat(ports(container)).containsExactlyInAnyOrderEntriesOf(
                 Map.of("http", (long) server.port(), "metrics", (long) server.svcPort()));
         assertThat(defaults.podSpec().path("terminationGracePeriodSeconds").asLong())
-                .as("the kubelet must wait longer than the server drains")
-                .isGreaterThan(server.shutdownTimeout().toSeconds());
+                .as("the kubelet must wait longer than the server drains, and as long as ingress-nginx's chart")
+                .isGreaterThan(server.shutdownTimeout().toSeconds())
+                .isEqualTo(60);
     }
 
     @Test
@@ -305,8 +306,15 @@ class ChartRenderIT {
         Manifests rendered = HelmChart.ours().render(ci("extra-args"));
         List<String> args = strings(rendered.container().path("args"));
 
-        assertThat(args).containsExactly("--port=8080", "--svc-port=10254", "--timeout=20s",
+        assertThat(args).containsExactly("--port=8080", "--svc-port=10254", "--timeout=20s", "--access-log",
                 "--idle-timeout=30s", "--max-connections=4096");
+        // And the server takes them as they are rendered, the bare flag as a switch turned on.
+        BackendConfig.Command command = BackendConfig.parse(args, Map.of());
+        assertThat(command).isInstanceOf(BackendConfig.Run.class);
+        BackendConfig config = ((BackendConfig.Run) command).config();
+        assertThat(config.accessLog()).isTrue();
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.maxConnections()).isEqualTo(4096);
         assertThat(env(rendered.container())).containsEntry("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=60");
         assertThat(rendered.podSpec().path("terminationGracePeriodSeconds").asLong())
                 .isGreaterThan(ChartFixtures.goDuration("20s").toSeconds());

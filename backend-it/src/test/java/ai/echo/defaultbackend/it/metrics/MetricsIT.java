@@ -181,4 +181,30 @@ class MetricsIT {
         assertThat(body).contains("\nprocess_cpu_seconds_total ", "\njvm_memory_used_bytes{area=\"heap\"} ")
                 .endsWith("# EOF\n");
     }
+
+    /**
+     * What a 1.5 scraper gets: the text format 0.0.4, gzipped when asked, with 1.5's metric, its HELP line,
+     * and the process metrics Go's client served beside it.
+     */
+    @Test
+    void theTextFormatIsGzippedWhenAskedWith15sMetricAndTheProcessOnes() throws Exception {
+        HttpResponse<byte[]> response = CLIENT.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics"))
+                        .header("Accept-Encoding", "gzip").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Encoding")).hasValue("gzip");
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        String body;
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(response.body()))) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(body).contains(
+                "# HELP default_http_backend_http_request_count_total Counter of HTTP requests made.\n"
+                        + "# TYPE default_http_backend_http_request_count_total counter\n",
+                "# TYPE default_http_backend_http_request_duration_milliseconds histogram\n",
+                "\nprocess_resident_memory_bytes ", "\nprocess_max_fds ", "\nprocess_open_fds ",
+                "\nprocess_start_time_seconds ", "\nprocess_cpu_seconds_total ")
+                .doesNotContain("# EOF");
+    }
 }
