@@ -34,6 +34,8 @@ final class BackendInitializer implements ChannelHandler {
     private final StrictRequestDecoder.HeadScratch headScratch = new StrictRequestDecoder.HeadScratch();
     private final Features features;
     private final ChannelFutureListener countClosed = future -> open.decrementAndGet();
+    /** What every connection's guard calls when it closes one for a timeout: one for all, not one each. */
+    private final Runnable countTimeout;
 
     /**
      * @param maxConnections the limit of open connections through this initializer, or
@@ -53,6 +55,7 @@ final class BackendInitializer implements ChannelHandler {
         this.config = config;
         this.responses = responses;
         this.state = state;
+        this.countTimeout = state::timedOut;
         this.channels = channels;
         this.maxConnections = maxConnections;
         // A lone LF ends a line as CRLF does: Go's server, which 1.5 is, reads lines so, and RFC 9112 (2.2)
@@ -85,7 +88,7 @@ final class BackendInitializer implements ChannelHandler {
         }
         channel.closeFuture().addListener(countClosed);
         channels.add(channel);
-        ConnectionGuard guard = new ConnectionGuard(config, state::timedOut);
+        ConnectionGuard guard = new ConnectionGuard(config, countTimeout);
         channel.pipeline().addLast(
                 new StrictRequestDecoder(decoderConfig, guard, headScratch),
                 new RoutingHandler(responses, state, guard, features));
