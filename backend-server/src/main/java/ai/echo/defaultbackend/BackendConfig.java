@@ -211,9 +211,9 @@ public record BackendConfig(
                     "event-loop threads; 0 means one per CPU available to the process",
                     (b, v) -> b.ioThreads = nonNegative(v))
             .add("error-files-path", "dir", DEFAULTS.errorFilesPath,
-                    "directory of custom error pages (<code>.<ext>, then <d>xx.<ext>, ext html, json, xml, txt); "
-                            + "read at start and again whenever it changes; missing means built-in pages",
-                    (b, v) -> b.errorFilesPath = v.trim())
+                    "directory of custom error pages (<code>.<ext>, then <d>xx.<ext>, ext html or htm, json, xml, "
+                            + "txt); read at start and again whenever it changes; missing means built-in pages",
+                    (b, v) -> b.errorFilesPath = directory(v))
             .add("default-response-format", "type", DEFAULTS.defaultResponseFormat.mediaType(),
                     "error page format when X-Format and Accept allow none: text/html, application/json, "
                             + "application/xml, text/xml or text/plain",
@@ -239,6 +239,14 @@ public record BackendConfig(
                     "count requests and serve Prometheus metrics on the service port's /metrics; off: /metrics is "
                             + "a 404, nothing is counted and the JVM metrics are not set up",
                     (b, v) -> b.metrics = v);
+
+    /** A directory's path; an empty one would be the working directory, which no one means. */
+    private static String directory(String value) {
+        if (value.isBlank()) {
+            throw new IllegalArgumentException("must not be empty");
+        }
+        return value.trim();
+    }
 
     private static double ratio(String value) {
         double ratio;

@@ -60,7 +60,9 @@ final class Flags<B> {
     }
 
     /**
-     * Applies the environment first, then the command line, so that flags win.
+     * Applies the environment first, then the command line, so that flags win. A variable set to nothing (or
+     * to blanks) is as if unset: custom-error-pages read its three that way ({@code os.Getenv(...) != ""}),
+     * and a manifest that renders {@code value: ""} means no value.
      *
      * @return the arguments that were not flags, in order
      * @throws InvalidFlagException naming the flag or variable at fault
@@ -68,7 +70,7 @@ final class Flags<B> {
     List<String> apply(B builder, List<String> args, Map<String, String> env) {
         for (Flag<B> flag : flags.values()) {
             String value = env.get(flag.envName());
-            if (value != null) {
+            if (value != null && !value.isBlank()) {
                 applyOne(builder, flag, value, "environment variable " + flag.envName());
             }
         }

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -235,8 +236,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             if (features.metricsEndpoint() != null && hasPath(uri, METRICS)) {
                 pendingRoute = Route.METRICS;
                 pendingValues = new String[] {
-                    request.headers().get(ACCEPT),
-                    request.headers().get(ACCEPT_ENCODING),
+                    listValue(request.headers(), ACCEPT),
+                    listValue(request.headers(), ACCEPT_ENCODING),
                 };
             } else if (features.errorPages() != null) {
                 prepareErrorPage(request);
@@ -324,6 +325,23 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         return decoder != null && decoder.hasBufferedInput();
     }
 
+    /**
+     * A list field's value, its lines joined with ", " as RFC 9110 (5.3) reads a field sent on several lines:
+     * {@code Accept: application/json;q=0.1} then {@code Accept: text/plain} asks for text. The one line
+     * nearly every client sends is read as it is, with no list made.
+     *
+     * @param name one of the decoder's kept names ({@link StrictRequestDecoder#knownName}), whose second line
+     *             the decoder's headers note
+     */
+    private static String listValue(HttpHeaders headers, AsciiString name) {
+        if (headers instanceof StrictRequestDecoder.RequestHeaders
+                && !((StrictRequestDecoder.RequestHeaders) headers).sentTwice(name)) {
+            return headers.get(name);
+        }
+        List<String> lines = headers.getAll(name);
+        return lines.isEmpty() ? null : lines.size() == 1 ? lines.get(0) : String.join(", ", lines);
+    }
+
     private void prepareErrorPage(HttpRequest request) {
         HttpHeaders headers = request.headers();
         int code = StatusText.parseErrorCode(headers.get(X_CODE));
@@ -333,7 +351,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         pendingRoute = Route.ERROR_PAGE;
         pendingCode = code;
         String format = headers.get(X_FORMAT);
-        String asked = format != null && !format.isBlank() ? format : headers.get(ACCEPT);
+        String asked = format != null && !format.isBlank() ? format : listValue(headers, ACCEPT);
         if (asked == null || !asked.equals(lastAsked)) {
             // A connection from ingress-nginx sends the same Accept again and again: negotiate it once.
             lastAsked = asked;

@@ -121,6 +121,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return entries.lastValue(name);
         }
 
+        /**
+         * Whether {@code name}, one of the constants whose entries are kept, came on more than one line in this
+         * request: false also for any other name, which the caller must then look up in full.
+         */
+        boolean sentTwice(AsciiString name) {
+            return entries.sentTwice(name);
+        }
+
         @Override
         public HttpHeaders add(CharSequence name, Object value) {
             if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
@@ -273,6 +281,16 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return entry == null ? null : entry.getValue();
         }
 
+        /** See {@link RequestHeaders#sentTwice}. */
+        boolean sentTwice(AsciiString name) {
+            if (reusable == null) {
+                return false;
+            }
+            int slot = slotOf(AsciiString.hashCode(name), name);
+            ReusableEntry entry = slot < 0 ? null : reusable[slot];
+            return entry != null && entry.generation == generation && entry.sentAgain;
+        }
+
         @Override
         protected HeaderEntry<CharSequence, CharSequence> newHeaderEntry(
                 int hash, CharSequence name, CharSequence value, HeaderEntry<CharSequence, CharSequence> next) {
@@ -285,6 +303,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
             ReusableEntry entry = reusable[slot];
             if (entry != null && entry.generation == generation) {
+                entry.sentAgain = true; // the kept entry holds the first line; this one needs an entry of its own
                 return super.newHeaderEntry(hash, name, value, next);
             }
             if (entry == null) { // the slot is the name, so the hash is the same every time
@@ -304,6 +323,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         /** A header entry that can be linked into its map again once the map was cleared. */
         private static final class ReusableEntry extends HeaderEntry<CharSequence, CharSequence> {
             int generation;
+            /** A second field of this name came in the generation the entry is linked in. */
+            boolean sentAgain;
 
             ReusableEntry(int hash, CharSequence name) {
                 super(hash, name);
@@ -313,6 +334,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             void link(int generation, CharSequence value, HeaderEntry<CharSequence, CharSequence> next,
                       HeaderEntry<CharSequence, CharSequence> head) {
                 this.generation = generation;
+                sentAgain = false;
                 this.value = value;
                 this.next = next;
                 after = head;

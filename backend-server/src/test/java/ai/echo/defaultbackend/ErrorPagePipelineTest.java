@@ -163,6 +163,25 @@ class ErrorPagePipelineTest {
         assertThat(received(connection)).as("no Accept: the default").contains("\r\nContent-Type: text/html");
     }
 
+    /**
+     * An {@code Accept} sent on several lines is one list (RFC 9110, 5.3), whether the decoder reads the head
+     * itself (CRLF) or leaves it to Netty (a lone LF), and the next request's single line is its own again.
+     */
+    @ParameterizedTest(name = "line end {0}")
+    @ValueSource(strings = {"\r\n", "\n"})
+    void anAcceptOnSeveralLinesIsOneList(String eol) {
+        EmbeddedChannel connection = open();
+        send(connection, String.join(eol, "GET / HTTP/1.1", "Host: x", "X-Code: 502",
+                "Accept: application/json;q=0.1", "Accept: text/plain", "", ""));
+        assertThat(received(connection)).contains("\r\nContent-Type: text/plain; charset=utf-8\r\n");
+        send(connection, String.join(eol, "GET / HTTP/1.1", "Host: x", "X-Code: 502",
+                "Accept: application/json;q=0.1", "", ""));
+        assertThat(received(connection)).contains("\r\nContent-Type: application/json; charset=utf-8\r\n");
+        send(connection, String.join(eol, "GET / HTTP/1.1", "Host: x", "X-Code: 502",
+                "Accept: text/xml;q=0.2", "Accept: application/json;q=0.1", "Accept: image/png", "", ""));
+        assertThat(received(connection)).contains("\r\nContent-Type: text/xml; charset=utf-8\r\n");
+    }
+
     @Test
     void theDefaultFormatAppliesWhenNothingIsAcceptable() {
         send(open(store, Variant.APPLICATION_JSON, false),
@@ -224,6 +243,20 @@ class ErrorPagePipelineTest {
                         + NOT_FOUND_15
                         + errorResponse("HTTP/1.1 429 Too Many Requests", "text/plain; charset=utf-8\r\n"
                         + "Connection: close", "429 Too Many Requests\n"));
+    }
+
+    /** All eight of custom-error-pages' headers, as ingress-nginx sends them, come back under DEBUG. */
+    @Test
+    void debugEchoesEveryOneOfTheEightHeaders() {
+        send(open(store, Variant.TEXT_PLAIN, true), "GET / HTTP/1.1\r\nHost: x\r\nX-Code: 503\r\n"
+                + "X-Format: text/plain\r\nX-Original-URI: /shop?q=1\r\nX-Namespace: shop\r\n"
+                + "X-Ingress-Name: web\r\nX-Service-Name: web-svc\r\nX-Service-Port: 8080\r\n"
+                + "X-Request-ID: 5f1c\r\n\r\n");
+        String response = received(channel);
+        String head = response.substring(0, response.indexOf("\r\n\r\n") + 2);
+        assertThat(head).contains("\r\nX-Code: 503\r\n", "\r\nX-Format: text/plain\r\n",
+                "\r\nX-Original-URI: /shop?q=1\r\n", "\r\nX-Namespace: shop\r\n", "\r\nX-Ingress-Name: web\r\n",
+                "\r\nX-Service-Name: web-svc\r\n", "\r\nX-Service-Port: 8080\r\n", "\r\nX-Request-ID: 5f1c\r\n");
     }
 
     @Test

@@ -39,6 +39,39 @@ class FeatureFlagsTest {
         assertThat(config.debug()).isTrue();
     }
 
+    /**
+     * A variable set to nothing is as if unset, as custom-error-pages read its three ({@code os.Getenv != ""}):
+     * a manifest rendering {@code value: ""} gets the defaults, not the working directory or exit code 2.
+     */
+    @Test
+    void variablesSetToNothingAreUnset() {
+        Map<String, String> empty = Map.of("ERROR_FILES_PATH", "", "DEFAULT_RESPONSE_FORMAT", " ", "DEBUG", "",
+                "PORT", "", "TIMEOUT", "", "ACCESS_LOG", "");
+        assertThat(parse(List.of(), empty)).isEqualTo(BackendConfig.DEFAULTS);
+    }
+
+    /** DEBUG takes a boolean; custom-error-pages took any other value as on, which is refused, not guessed. */
+    @ParameterizedTest(name = "DEBUG={0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            true  | true
+            TRUE  | true
+            t     | true
+            1     | true
+            false | false
+            0     | false
+            f     | false
+            """)
+    void debugTakesBooleans(String value, boolean on) {
+        assertThat(parse(List.of(), Map.of("DEBUG", value)).debug()).isEqualTo(on);
+    }
+
+    @Test
+    void debugSetToAnythingElseIsNamedAndRefused() {
+        assertThatThrownBy(() -> BackendConfig.parse(List.of(), Map.of("DEBUG", "yes")))
+                .isInstanceOf(Flags.InvalidFlagException.class)
+                .hasMessage("invalid value \"yes\" for environment variable DEBUG: must be true or false");
+    }
+
     @Test
     void flagsWinOverVariablesInEveryForm() {
         BackendConfig config = parse(List.of("--error-files-path=/a", "-default-response-format", "text/plain",
@@ -83,6 +116,8 @@ class FeatureFlagsTest {
             --access-log-max-lines-per-second=0        | must be a positive number
             --honor-x-code=maybe                       | must be true or false
             --debug=yes                                | must be true or false
+            --error-files-path=                        | invalid value "" for flag --error-files-path: must not be empty
+            '--error-files-path=  '                    | must not be empty
             """)
     void badValuesAreRefusedWithTheFlagNamed(String arg, String message) {
         assertThatThrownBy(() -> BackendConfig.parse(List.of(arg), Map.of()))
