@@ -402,14 +402,14 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         byte[] fixed = template.fixed();
         if (fixed != null) {
             return responses.build(ctx.alloc(), ticker, now, pendingCode, pendingHttp10, connection, pendingHead,
-                    pendingVariant.contentTypeLine, extraHeaders, fixed);
+                    pendingVariant.negotiatedContentTypeLine, extraHeaders, fixed);
         }
         // The request's values are escaped into this event loop's scratch, then the page is written from its
         // encoded parts and those values straight into the response.
         PageTemplate.Scratch scratch = PAGE.get();
         int length = template.prepare(pendingValues, scratch);
         ByteBuf response = responses.start(ctx.alloc(), ticker, now, pendingCode, pendingHttp10, connection,
-                pendingHead, pendingVariant.contentTypeLine, extraHeaders, length);
+                pendingHead, pendingVariant.negotiatedContentTypeLine, extraHeaders, length);
         if (!pendingHead) {
             template.writeTo(response, scratch);
         }

@@ -20,6 +20,12 @@ enum Variant {
     final String contentType;
     /** The same, as {@link Responses#contentTypeLine} encodes it for a response. */
     final byte[] contentTypeLine;
+    /**
+     * The same, then {@code Vary: Accept}: what an error page says, since its format was negotiated from the
+     * client's {@code Accept} (directly, or as ingress-nginx passes it in {@code X-Format}), so that a cache in
+     * front of the ingress does not hand a JSON page to a browser.
+     */
+    final byte[] negotiatedContentTypeLine;
 
     Variant(String type, String subtype, PageFormat format) {
         this.type = type;
@@ -27,6 +33,7 @@ enum Variant {
         this.format = format;
         this.contentType = type + "/" + subtype + "; charset=utf-8";
         this.contentTypeLine = Responses.contentTypeLine(contentType);
+        this.negotiatedContentTypeLine = Responses.contentTypeLine(contentType + "\r\nVary: Accept");
     }
 
     String mediaType() {

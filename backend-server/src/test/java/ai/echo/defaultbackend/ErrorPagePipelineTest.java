@@ -61,8 +61,14 @@ class ErrorPagePipelineTest {
     }
 
     private static String errorResponse(String statusLine, String contentType, String body) {
+        return errorResponse(statusLine, contentType, null, body);
+    }
+
+    /** An error page's bytes: negotiated, so it says it varies on Accept; then Connection when there is one. */
+    private static String errorResponse(String statusLine, String contentType, String connection, String body) {
         return statusLine + "\r\nDate: <date>\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
-                + "\r\nContent-Type: " + contentType + "\r\n\r\n" + body;
+                + "\r\nContent-Type: " + contentType + "\r\nVary: Accept\r\n"
+                + (connection == null ? "" : "Connection: " + connection + "\r\n") + "\r\n" + body;
     }
 
     @Test
@@ -227,7 +233,7 @@ class ErrorPagePipelineTest {
         send(open(), "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Code: 502\r\nX-Format: application/json\r\n"
                 + "X-Original-URI: /a\"<b\r\n\r\n");
         assertThat(received(channel)).isEqualTo(errorResponse("HTTP/1.0 502 Bad Gateway",
-                "application/json; charset=utf-8\r\nConnection: keep-alive",
+                "application/json; charset=utf-8", "keep-alive",
                 "{\"code\":502,\"uri\":\"/a\\\"\\u003cb\"}"));
         assertThat(channel.isOpen()).isTrue();
     }
@@ -241,8 +247,8 @@ class ErrorPagePipelineTest {
                 errorResponse("HTTP/1.1 503 Service Unavailable", "text/plain; charset=utf-8",
                         "503 Service Unavailable\n")
                         + NOT_FOUND_15
-                        + errorResponse("HTTP/1.1 429 Too Many Requests", "text/plain; charset=utf-8\r\n"
-                        + "Connection: close", "429 Too Many Requests\n"));
+                        + errorResponse("HTTP/1.1 429 Too Many Requests", "text/plain; charset=utf-8", "close",
+                        "429 Too Many Requests\n"));
     }
 
     /** All eight of custom-error-pages' headers, as ingress-nginx sends them, come back under DEBUG. */

@@ -132,7 +132,7 @@ class ErrorPagesIT {
         String response = Raw.exchange(server.port(), "HEAD / HTTP/1.1\r\nHost: a\r\nX-Code: 502\r\n"
                 + "X-Format: application/json\r\nX-Request-ID: r\r\nConnection: close\r\n\r\n");
         assertThat(response).isEqualTo("HTTP/1.1 502 Bad Gateway\r\nDate: <date>\r\nContent-Length: 22\r\n"
-                + "Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n");
+                + "Content-Type: application/json; charset=utf-8\r\nVary: Accept\r\nConnection: close\r\n\r\n");
     }
 
     @Test
@@ -180,7 +180,7 @@ class ErrorPagesIT {
         try (ServerProcess builtIn = ServerProcess.start()) {
             assertThat(Raw.exchange(builtIn.port(), "GET / HTTP/1.0\r\nX-Code: 503\r\nAccept: text/plain\r\n\r\n"))
                     .isEqualTo("HTTP/1.0 503 Service Unavailable\r\nDate: <date>\r\nContent-Length: 24\r\n"
-                            + "Content-Type: text/plain; charset=utf-8\r\n\r\n503 Service Unavailable\n");
+                            + "Content-Type: text/plain; charset=utf-8\r\nVary: Accept\r\n\r\n503 Service Unavailable\n");
         }
     }
 

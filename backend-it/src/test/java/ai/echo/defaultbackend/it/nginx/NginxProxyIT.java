@@ -276,7 +276,8 @@ class NginxProxyIT {
                 "Accept", "application/json",
                 "X-Request-ID", "req-42");
         assertThat(response.status()).as("%s", response).isEqualTo(503);
-        assertThat(response.headers()).containsEntry("content-type", "application/json; charset=utf-8");
+        assertThat(response.headers()).containsEntry("content-type", "application/json; charset=utf-8")
+                .as("a cache in front of nginx keys the page by the client's Accept").containsEntry("vary", "Accept");
         assertThat(response.body()).isEqualTo("{\"code\":503,\"uri\":\"/down/cart?item=%3C1%3E\\u0026name=a'b\","
                 + "\"ns\":\"prod\",\"ingress\":\"shop\",\"service\":\"cart\",\"id\":\"req-42\"}");
     }
