@@ -95,6 +95,16 @@ class ErrorPagesTest {
     }
 
     @Test
+    void aFileOfExactlyTheLimitIsServedAndOneByteMoreIsNot() throws IOException {
+        write("502.html", "y".repeat((int) ErrorPages.MAX_FILE_BYTES));
+        write("503.html", "z".repeat((int) ErrorPages.MAX_FILE_BYTES + 1));
+        ErrorPages pages = ErrorPages.load(dir, ErrorPages.BUILT_IN_ONLY);
+        assertThat(pages.problems()).isEqualTo(1);
+        assertThat(page(pages, 502, PageFormat.HTML)).hasSize((int) ErrorPages.MAX_FILE_BYTES);
+        assertThat(page(pages, 503, PageFormat.HTML)).startsWith("<!DOCTYPE html>");
+    }
+
+    @Test
     void aMissingDirectoryMeansBuiltInPages() {
         ErrorPages pages = ErrorPages.load(dir.resolve("does-not-exist"), ErrorPages.BUILT_IN_ONLY);
         assertThat(pages.fileCount()).isZero();
