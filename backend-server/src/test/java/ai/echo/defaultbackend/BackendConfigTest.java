@@ -77,6 +77,17 @@ class BackendConfigTest {
             "--port|flag needs a value: --port",
             "stray|unexpected argument: \"stray\"",
             "--port=\u001b[31m|invalid value \"\\u001b[31m\" for flag --port: not a number",
+            // Integers Go's flag package refuses (base 0: 08080 is a bad octal number), or an int cannot hold.
+            "--max-connections=08080|invalid value \"08080\" for flag --max-connections: not a number",
+            "--max-connections=0x|invalid value \"0x\" for flag --max-connections: not a number",
+            "--max-connections=0b102|invalid value \"0b102\" for flag --max-connections: not a number",
+            "--max-connections=0-1|invalid value \"0-1\" for flag --max-connections: not a number",
+            "--max-connections=0x-1|invalid value \"0x-1\" for flag --max-connections: not a number",
+            "--max-connections=--8080|invalid value \"--8080\" for flag --max-connections: not a number",
+            "--max-connections=+-1|invalid value \"+-1\" for flag --max-connections: not a number",
+            "--max-connections=8080.0|invalid value \"8080.0\" for flag --max-connections: not a number",
+            "--max-connections=2147483648|invalid value \"2147483648\" for flag --max-connections: out of range",
+            "--max-connections=-0x80000001|invalid value \"-0x80000001\" for flag --max-connections: out of range",
     })
     void badFlagsAreNamedInOneLine(String arg, String message) {
         assertThatThrownBy(() -> BackendConfig.parse(List.of(arg), Map.of()))
@@ -122,24 +133,6 @@ class BackendConfigTest {
     })
     void readsIntegersAsGoFlagsDo(String text, int port) {
         assertThat(parse(Map.of(), "--port=" + text).port()).isEqualTo(port);
-    }
-
-    @ParameterizedTest(name = "{0}: {1}")
-    @CsvSource(delimiter = '|', value = {
-            "08080|not a number",
-            "0x|not a number",
-            "0b102|not a number",
-            "0-1|not a number",
-            "0x-1|not a number",
-            "--8080|not a number",
-            "+-1|not a number",
-            "8080.0|not a number",
-            "2147483648|out of range",
-            "-0x80000001|out of range",
-    })
-    void refusesWhatGoRefusesAndWhatAnIntCannotHold(String text, String reason) {
-        assertThatThrownBy(() -> BackendConfig.parse(List.of("--max-connections=" + text), Map.of()))
-                .hasMessage("invalid value \"" + text + "\" for flag --max-connections: " + reason);
     }
 
     @Test
