@@ -443,6 +443,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     /** The previous request's target: a client on a kept-alive connection mostly asks for the same one. */
     private String lastTarget = "/";
     private boolean expectingHead = true;
+    /** Netty has taken part of a head (its request line, perhaps some headers), not just blank lines before it. */
     private boolean headStarted;
     private boolean rejected;
     /** A request was handed on since the headers were last cleared: they are its, and go before the next. */
@@ -714,8 +715,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return;
         }
         if (expectingHead) {
+            // A control character is looked for only where a request line may begin: inside a head, the blank
+            // line here may be the one that ends it, and what follows it the next request, answered after.
             String refusal = hasObsoleteFold(buffer) ? "obsolete line folding in request head"
-                    : startsWithControl(buffer) ? "a control character where a line should begin" : null;
+                    : !headStarted && startsWithControl(buffer) ? "a control character before a request line"
+                    : null;
             if (refusal != null) {
                 rejected = true;
                 buffer.skipBytes(buffer.readableBytes());
@@ -741,8 +745,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
         }
         if (expectingHead && out.size() == firstNew) {
-            if (buffer.readerIndex() != readerIndex) {
-                headStarted = true;
+            if (afterBlankLines(buffer, readerIndex, buffer.readerIndex()) < buffer.readerIndex()) {
+                headStarted = true; // Netty took more than the blank lines it skips before a request line
             }
             if (guard != null && afterBlankLines(buffer, readerIndex, buffer.writerIndex()) < buffer.writerIndex()) {
                 // A request has begun and is unfinished. If the guard holds the connection idle, it came in
@@ -1030,10 +1034,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * Whether what this holds of a head, past any blank lines, begins with a control character. Netty's lenient
-     * line parsing, which takes a lone LF as a line end, would skip such bytes before a request line; Go's
-     * server refuses them, as Netty's strict parsing did, and so does this. Within a head, a line that begins
-     * so is a bad header line (a tab, folding) either way.
+     * Whether what this holds, past any blank lines, begins with a control character: called where a request
+     * line may begin. Netty's lenient line parsing, which takes a lone LF as a line end, would skip such bytes
+     * before a request line; Go's server refuses them, as Netty's strict parsing did, and so does this.
      */
     private static boolean startsWithControl(ByteBuf buffer) {
         int end = buffer.writerIndex();

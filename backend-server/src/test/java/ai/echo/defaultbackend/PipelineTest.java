@@ -405,6 +405,19 @@ class PipelineTest {
         assertThat(channel.isOpen()).isFalse();
     }
 
+    /**
+     * The blank line that ends a head is not a blank line before a request line: a control character after it
+     * is the next request's, refused after this one is answered (LineEndingsTest found this one).
+     */
+    @Test
+    void aControlCharacterAfterTheBlankLineThatEndsAHeadIsTheNextRequestsFault() {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\n");
+        send(channel, "\r\n\u007fGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK + BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
     @Test
     void anHttp10RequestInLoneLineFeedsIsAnsweredAs10() {
         EmbeddedChannel channel = open();
