@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.echo.defaultbackend.BackendConfig;
 import ai.echo.defaultbackend.BuildInfo;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -237,6 +238,78 @@ class ChartRenderIT {
         JsonNode metrics = spec.path("ingress").get(1);
         assertThat(metrics.path("ports").get(0).path("port").asString()).isEqualTo("metrics");
         assertThat(metrics.path("from")).hasSize(1);
+    }
+
+    @Test
+    void networkPolicyLetsTheChartsOwnTestPodReachHttp(@TempDir Path scratch) {
+        Manifests rendered = HelmChart.ours().renderWithTestHook(scratch, ci("networkpolicy"));
+        JsonNode from = rendered.only("NetworkPolicy").path("spec").path("ingress").get(0).path("from");
+        JsonNode testPodLabels = rendered.only("Pod").path("metadata").path("labels");
+
+        // A peer with a pod selector alone is a pod of the policy's own namespace, where the test pod runs.
+        assertThat(StreamSupport.stream(from.spliterator(), false)
+                .filter(peer -> !peer.has("namespaceSelector"))
+                .map(peer -> peer.path("podSelector").path("matchLabels"))
+                .anyMatch(labels -> labels.size() > 0 && labels.properties().stream()
+                        .allMatch(e -> e.getValue().asString().equals(testPodLabels.path(e.getKey()).asString()))))
+                .as("a peer selecting the test pod %s in %s", testPodLabels, from).isTrue();
+    }
+
+    /** Every Service's name is a DNS label, at most 63 characters, whatever the release's name. */
+    @Test
+    void serviceNamesFitADnsLabelWithTheLongestFullname() {
+        Manifests rendered = Manifests.parse(HelmChart.ours().template(
+                Map.of("fullnameOverride", "x".repeat(63), "serviceMonitor.enabled", true)));
+
+        assertThat(rendered.ofKind("Service")).hasSize(2).allSatisfy(service -> assertThat(
+                service.path("metadata").path("name").asString()).hasSizeLessThanOrEqualTo(63));
+        assertThat(rendered.ofKind("Service")).anySatisfy(service -> assertThat(
+                service.path("metadata").path("name").asString()).endsWith("-metrics"));
+    }
+
+    /**
+     * Values from a values file, as users write them: YAML numbers reach the template as floats, and a million
+     * had come out as 1e+06, which the server refuses. The server takes every argument as rendered.
+     */
+    @Test
+    void extraArgsFromAValuesFileReachTheServerAsWritten(@TempDir Path scratch) throws Exception {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, """
+                extraArgs:
+                  max-connections: 1000000
+                  max-header-bytes: 1048576
+                  access-log-sample-rate: 0.25
+                  idle-timeout: 1m30s
+                  bind-address: "::"
+                  access-log: ""
+                """);
+        List<String> args = strings(HelmChart.ours().render(values).container().path("args"));
+
+        assertThat(args).contains("--max-connections=1000000", "--max-header-bytes=1048576",
+                "--access-log-sample-rate=0.25", "--idle-timeout=1m30s", "--bind-address=::", "--access-log");
+        BackendConfig config = ((BackendConfig.Run) BackendConfig.parse(args, Map.of())).config();
+        assertThat(config.maxConnections()).isEqualTo(1_000_000);
+        assertThat(config.maxHeaderBytes()).isEqualTo(1_048_576);
+        assertThat(config.accessLogSampleRate()).isEqualTo(0.25);
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    /** A target set to null, Helm's way to drop a default, leaves that metric out rather than breaking the HPA. */
+    @Test
+    void anAutoscalingTargetSetToNullIsLeftOut(@TempDir Path scratch) throws Exception {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, """
+                autoscaling:
+                  enabled: true
+                  targetMemoryUtilizationPercentage: null
+                """);
+        Manifests rendered = HelmChart.ours().render(values);
+        JsonNode metrics = rendered.only("HorizontalPodAutoscaler").path("spec").path("metrics");
+
+        assertThat(metrics).hasSize(1);
+        assertThat(metrics.get(0).path("resource").path("name").asString()).isEqualTo("cpu");
+        assertThat(metrics.get(0).path("resource").path("target").path("averageUtilization").asInt()).isEqualTo(80);
+        assertThat(SCHEMAS.problems(rendered)).isEmpty();
     }
 
     @Test

@@ -40,6 +40,8 @@ class ValuesSchemaIT {
             serviceMonitor.interval                   | often          | at '/serviceMonitor/interval': 'often' does not match pattern
             customErrorPages.pages.notfound\\.html    | x              | invalid propertyName 'notfound.html'
             extraArgs.Port                            | 1              | invalid propertyName 'Port'
+            extraArgs.svc-port                        | 9000           | invalid propertyName 'svc-port'
+            extraArgs.timeout                         | 9s             | invalid propertyName 'timeout'
             """)
     void badValueIsRejectedNamingItAndWhy(String key, String value, String message) {
         assertThatThrownBy(() -> HelmChart.ours().template(Map.of(key, value)))
@@ -60,6 +62,12 @@ class ValuesSchemaIT {
     void httpRouteNeedsAGateway() {
         assertThatThrownBy(() -> HelmChart.ours().template(Map.of("httpRoute.enabled", true)))
                 .hasMessageContaining("httpRoute.parentRefs: name at least one Gateway");
+    }
+
+    @Test
+    void aParentsEnabledConditionIsAccepted() {
+        // An umbrella chart that makes this one optional sets defaultbackend.enabled, which reaches these values.
+        assertThat(HelmChart.ours().template(Map.of("enabled", true))).contains("kind: Deployment");
     }
 
     @Test
