@@ -31,14 +31,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: default-backend
 {{- end -}}
 
-{{- define "defaultbackend.labels" -}}
+{{- define "defaultbackend.ownLabels" -}}
 helm.sh/chart: {{ include "defaultbackend.chart" . }}
 {{ include "defaultbackend.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- end -}}
+
+{{/* An object's labels, with commonLabels: see labelsWith. */}}
+{{- define "defaultbackend.labels" -}}
+{{- include "defaultbackend.labelsWith" (list . dict dict) -}}
+{{- end -}}
+
+{{/*
+labelsWith (list $ chart user): one map, so no key comes twice (Helm would keep the last silently; kubectl and
+Kustomize refuse the object). Precedence: `chart`'s labels (what this object must carry, as the metrics
+Service's part-of) and the chart's own, whose selector labels must stay; then `user`'s (podLabels,
+service.labels...); then commonLabels.
+*/}}
+{{- define "defaultbackend.labelsWith" -}}
+{{- $root := index . 0 -}}
+{{- $own := include "defaultbackend.ownLabels" $root | fromYaml -}}
+{{- toYaml (merge (dict) (index . 1) $own (index . 2 | default dict) ($root.Values.commonLabels | default dict)) -}}
 {{- end -}}
 
 {{- define "defaultbackend.serviceAccountName" -}}

@@ -255,6 +255,53 @@ class ChartRenderIT {
                 .as("a peer selecting the test pod %s in %s", testPodLabels, from).isTrue();
     }
 
+    /**
+     * Labels from commonLabels, podLabels and the chart's own make one map per object (a key twice fails the
+     * parse): the selector labels and the metrics Service's part-of stay the chart's, so the Deployment still
+     * selects its pods and the ServiceMonitor its Service.
+     */
+    @Test
+    void commonAndPodLabelsNeverRepeatOrReplaceTheChartsSelectors(@TempDir Path scratch) throws Exception {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, """
+                commonLabels:
+                  app.kubernetes.io/part-of: platform
+                  team: edge
+                podLabels:
+                  app.kubernetes.io/component: web
+                  tier: front
+                service:
+                  labels:
+                    app.kubernetes.io/name: other
+                    exposed: "yes"
+                serviceMonitor:
+                  enabled: true
+                """);
+        Manifests rendered = HelmChart.ours().render(values);
+        ObjectNode deployment = rendered.only("Deployment");
+        JsonNode podLabels = deployment.path("spec").path("template").path("metadata").path("labels");
+        JsonNode selector = deployment.path("spec").path("selector").path("matchLabels");
+
+        selector.properties().forEach(e -> assertThat(podLabels.path(e.getKey()).asString())
+                .as("pod label %s", e.getKey()).isEqualTo(e.getValue().asString()));
+        assertThat(podLabels.path("tier").asString()).isEqualTo("front");
+        assertThat(podLabels.path("team").asString()).isEqualTo("edge");
+        assertThat(deployment.path("metadata").path("labels").path("app.kubernetes.io/part-of").asString())
+                .isEqualTo("platform");
+        JsonNode metricsLabels = rendered.find("Service", FULLNAME + "-metrics").orElseThrow()
+                .path("metadata").path("labels");
+        assertThat(metricsLabels.path("app.kubernetes.io/part-of").asString()).isEqualTo("metrics");
+        assertThat(metricsLabels.path("team").asString()).isEqualTo("edge");
+        JsonNode monitorSelector = rendered.only("ServiceMonitor").path("spec").path("selector").path("matchLabels");
+        monitorSelector.properties().forEach(e -> assertThat(metricsLabels.path(e.getKey()).asString())
+                .as("metrics Service label %s", e.getKey()).isEqualTo(e.getValue().asString()));
+        JsonNode serviceLabels = rendered.find("Service", FULLNAME).orElseThrow().path("metadata").path("labels");
+        assertThat(serviceLabels.path("app.kubernetes.io/name").asString())
+                .isEqualTo("kubernetes-ingress-defaultbackend");
+        assertThat(serviceLabels.path("exposed").asString()).isEqualTo("yes");
+        assertThat(SCHEMAS.problems(rendered)).isEmpty();
+    }
+
     /** Every Service's name is a DNS label, at most 63 characters, whatever the release's name. */
     @Test
     void serviceNamesFitADnsLabelWithTheLongestFullname() {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.MappingIterator;
 import tools.jackson.databind.node.ObjectNode;
@@ -24,10 +25,14 @@ public final class Manifests {
         this.objects = List.copyOf(objects);
     }
 
-    /** Parses a multi-document YAML stream; empty documents (a template that rendered nothing) are dropped. */
+    /**
+     * Parses a multi-document YAML stream; empty documents (a template that rendered nothing) are dropped. A key
+     * twice in one mapping fails the parse, as kubectl and Kustomize fail (Helm keeps the last one silently).
+     */
     public static Manifests parse(String yaml) {
         List<ObjectNode> objects = new ArrayList<>();
-        try (MappingIterator<JsonNode> documents = YAML.readerFor(JsonNode.class).readValues(yaml)) {
+        try (MappingIterator<JsonNode> documents = YAML.readerFor(JsonNode.class)
+                .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION).readValues(yaml)) {
             while (documents.hasNextValue()) {
                 JsonNode document = documents.nextValue();
                 if (document != null && document.isObject() && !document.isEmpty()) {
