@@ -3,8 +3,12 @@ package ai.echo.defaultbackend.it.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -62,6 +66,15 @@ class ValuesSchemaIT {
     void httpRouteNeedsAGateway() {
         assertThatThrownBy(() -> HelmChart.ours().template(Map.of("httpRoute.enabled", true)))
                 .hasMessageContaining("httpRoute.parentRefs: name at least one Gateway");
+    }
+
+    /** Unquoted in a values file, 1.10 is the number 1.1: the image tag must be a string. */
+    @Test
+    void anImageTagWrittenAsANumberIsRefused(@TempDir Path scratch) throws IOException {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, "image:\n  tag: 1.10\n");
+        assertThatThrownBy(() -> HelmChart.ours().template(Map.of(), values))
+                .hasMessageContaining("at '/image/tag': got number, want string");
     }
 
     @Test
