@@ -302,6 +302,57 @@ class ChartRenderIT {
         assertThat(SCHEMAS.problems(rendered)).isEmpty();
     }
 
+    /** Values the other tests leave at their defaults, each reaching the object it documents. */
+    @Test
+    void documentedValuesReachWhatTheyDescribe(@TempDir Path scratch) throws Exception {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, """
+                port: 9090
+                metricsPort: 9100
+                image:
+                  pullPolicy: Always
+                revisionHistoryLimit: 3
+                minReadySeconds: 5
+                serviceAccount:
+                  create: false
+                  name: shared
+                service:
+                  annotations:
+                    example.com/owner: edge
+                replicaCount: 3
+                podDisruptionBudget:
+                  enabled: false
+                defaultTopologySpread: false
+                extraVolumes:
+                  - name: scratch
+                    emptyDir: {}
+                extraVolumeMounts:
+                  - name: scratch
+                    mountPath: /scratch
+                tests:
+                  enabled: false
+                """);
+        Manifests rendered = HelmChart.ours().renderWithTestHook(scratch, values);
+        ObjectNode deployment = rendered.only("Deployment");
+        ObjectNode container = rendered.container();
+
+        assertThat(strings(container.path("args"))).startsWith("--port=9090", "--svc-port=9100");
+        assertThat(ports(container)).containsExactlyInAnyOrderEntriesOf(Map.of("http", 9090L, "metrics", 9100L));
+        assertThat(container.path("imagePullPolicy").asString()).isEqualTo("Always");
+        assertThat(deployment.path("spec").path("revisionHistoryLimit").asInt()).isEqualTo(3);
+        assertThat(deployment.path("spec").path("minReadySeconds").asInt()).isEqualTo(5);
+        assertThat(rendered.podSpec().path("serviceAccountName").asString()).isEqualTo("shared");
+        assertThat(rendered.ofKind("ServiceAccount")).isEmpty();
+        assertThat(rendered.find("Service", FULLNAME).orElseThrow().path("metadata").path("annotations")
+                .path("example.com/owner").asString()).isEqualTo("edge");
+        assertThat(rendered.ofKind("PodDisruptionBudget")).as("three replicas, the PDB turned off").isEmpty();
+        assertThat(rendered.podSpec().has("topologySpreadConstraints")).isFalse();
+        assertThat(rendered.podSpec().path("volumes").toString()).contains("\"scratch\"");
+        assertThat(container.path("volumeMounts").toString()).contains("/scratch");
+        assertThat(rendered.ofKind("Pod")).as("tests.enabled=false: no test pod").isEmpty();
+        assertThat(SCHEMAS.problems(rendered)).isEmpty();
+    }
+
     /** Every Service's name is a DNS label, at most 63 characters, whatever the release's name. */
     @Test
     void serviceNamesFitADnsLabelWithTheLongestFullname() {
