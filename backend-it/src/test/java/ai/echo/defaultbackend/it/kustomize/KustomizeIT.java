@@ -165,6 +165,39 @@ class KustomizeIT {
     }
 
     @Test
+    void networkPolicyComponentGuardsTheBackendPodsPortsAndNoEgress() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("network-policy", List.of("network-policy")));
+        JsonNode spec = built.only("NetworkPolicy").path("spec");
+        JsonNode podLabels = built.only("Deployment").path("spec").path("template").path("metadata").path("labels");
+        JsonNode containerPorts = built.container().path("ports");
+
+        assertThat(spec.path("podSelector").path("matchLabels").propertyStream()
+                .allMatch(e -> e.getValue().equals(podLabels.path(e.getKey()))))
+                .as("it selects the backend's pods").isTrue();
+        assertThat(StreamSupport.stream(spec.path("policyTypes").spliterator(), false).map(JsonNode::asString))
+                .containsExactly("Ingress", "Egress");
+        assertThat(spec.has("egress")).as("no egress rule: the server never connects out").isFalse();
+        List<String> ports = StreamSupport.stream(spec.path("ingress").spliterator(), false)
+                .map(rule -> rule.path("ports").get(0).path("port").asString()).toList();
+        assertThat(ports).containsExactly("http", "metrics");
+        assertThat(StreamSupport.stream(containerPorts.spliterator(), false).map(p -> p.path("name").asString()))
+                .as("the named ports exist on the container").contains("http", "metrics");
+    }
+
+    @Test
+    void httpRouteComponentSendsTheCatchAllToTheService() {
+        Manifests built = Kustomize.build(Kustomize.withComponents("httproute", List.of("httproute")));
+        JsonNode rule = built.only("HTTPRoute").path("spec").path("rules").get(0);
+        ObjectNode service = built.find("Service", NAME).orElseThrow();
+
+        assertThat(rule.path("matches").get(0).path("path").path("value").asString()).isEqualTo("/");
+        JsonNode backend = rule.path("backendRefs").get(0);
+        assertThat(backend.path("name").asString()).isEqualTo(service.path("metadata").path("name").asString());
+        assertThat(StreamSupport.stream(service.path("spec").path("ports").spliterator(), false)
+                .map(p -> p.path("port").asInt())).contains(backend.path("port").asInt());
+    }
+
+    @Test
     void serviceMonitorComponentScrapesOnlyTheMetricsService() {
         Manifests built = Kustomize.build(Kustomize.withComponents("service-monitor", List.of("service-monitor")));
         JsonNode selector = built.only("ServiceMonitor").path("spec").path("selector").path("matchLabels");
