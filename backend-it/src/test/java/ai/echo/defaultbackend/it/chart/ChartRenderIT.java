@@ -353,6 +353,48 @@ class ChartRenderIT {
         assertThat(SCHEMAS.problems(rendered)).isEmpty();
     }
 
+    /**
+     * A ServiceMonitor in Prometheus's namespace, with the labels Prometheus selects by and the scrape settings,
+     * still selecting the release's metrics Service in the release's namespace.
+     */
+    @Test
+    void serviceMonitorValuesReachTheMonitor(@TempDir Path scratch) throws Exception {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, """
+                serviceMonitor:
+                  enabled: true
+                  namespace: monitoring
+                  labels:
+                    release: prometheus
+                  interval: 15s
+                  scrapeTimeout: 5s
+                  relabelings:
+                    - action: replace
+                      targetLabel: cluster
+                      replacement: edge-1
+                  metricRelabelings:
+                    - action: drop
+                      sourceLabels: [__name__]
+                      regex: jvm_.*
+                """);
+        Manifests rendered = HelmChart.ours().render(values);
+        ObjectNode monitor = rendered.only("ServiceMonitor");
+        JsonNode endpoint = monitor.path("spec").path("endpoints").get(0);
+
+        assertThat(monitor.path("metadata").path("namespace").asString()).isEqualTo("monitoring");
+        assertThat(monitor.path("metadata").path("labels").path("release").asString()).isEqualTo("prometheus");
+        assertThat(strings(monitor.path("spec").path("namespaceSelector").path("matchNames")))
+                .containsExactly(HelmChart.NAMESPACE);
+        assertThat(endpoint.path("interval").asString()).isEqualTo("15s");
+        assertThat(endpoint.path("scrapeTimeout").asString()).isEqualTo("5s");
+        assertThat(endpoint.path("relabelings").get(0).path("targetLabel").asString()).isEqualTo("cluster");
+        assertThat(endpoint.path("metricRelabelings").get(0).path("regex").asString()).isEqualTo("jvm_.*");
+        ObjectNode metricsService = rendered.find("Service", FULLNAME + "-metrics").orElseThrow();
+        monitor.path("spec").path("selector").path("matchLabels").properties().forEach(e -> assertThat(
+                metricsService.path("metadata").path("labels").path(e.getKey()).asString()).isEqualTo(
+                e.getValue().asString()));
+    }
+
     /** Every Service's name is a DNS label, at most 63 characters, whatever the release's name. */
     @Test
     void serviceNamesFitADnsLabelWithTheLongestFullname() {
