@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.echo.defaultbackend.BackendConfig;
 import ai.echo.defaultbackend.BuildInfo;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -262,8 +263,7 @@ class ChartRenderIT {
      */
     @Test
     void commonAndPodLabelsNeverRepeatOrReplaceTheChartsSelectors(@TempDir Path scratch) throws Exception {
-        Path values = scratch.resolve("values.yaml");
-        Files.writeString(values, """
+        Manifests rendered = renderValues(scratch, """
                 commonLabels:
                   app.kubernetes.io/part-of: platform
                   team: edge
@@ -277,7 +277,6 @@ class ChartRenderIT {
                 serviceMonitor:
                   enabled: true
                 """);
-        Manifests rendered = HelmChart.ours().render(values);
         ObjectNode deployment = rendered.only("Deployment");
         JsonNode podLabels = deployment.path("spec").path("template").path("metadata").path("labels");
         JsonNode selector = deployment.path("spec").path("selector").path("matchLabels");
@@ -359,8 +358,7 @@ class ChartRenderIT {
      */
     @Test
     void serviceMonitorValuesReachTheMonitor(@TempDir Path scratch) throws Exception {
-        Path values = scratch.resolve("values.yaml");
-        Files.writeString(values, """
+        Manifests rendered = renderValues(scratch, """
                 serviceMonitor:
                   enabled: true
                   namespace: monitoring
@@ -377,7 +375,6 @@ class ChartRenderIT {
                       sourceLabels: [__name__]
                       regex: jvm_.*
                 """);
-        Manifests rendered = HelmChart.ours().render(values);
         ObjectNode monitor = rendered.only("ServiceMonitor");
         JsonNode endpoint = monitor.path("spec").path("endpoints").get(0);
 
@@ -413,8 +410,7 @@ class ChartRenderIT {
      */
     @Test
     void extraArgsFromAValuesFileReachTheServerAsWritten(@TempDir Path scratch) throws Exception {
-        Path values = scratch.resolve("values.yaml");
-        Files.writeString(values, """
+        List<String> args = strings(renderValues(scratch, """
                 extraArgs:
                   max-connections: 1000000
                   max-header-bytes: 1048576
@@ -422,8 +418,7 @@ class ChartRenderIT {
                   idle-timeout: 1m30s
                   bind-address: "::"
                   access-log: ""
-                """);
-        List<String> args = strings(HelmChart.ours().render(values).container().path("args"));
+                """).container().path("args"));
 
         assertThat(args).contains("--max-connections=1000000", "--max-header-bytes=1048576",
                 "--access-log-sample-rate=0.25", "--idle-timeout=1m30s", "--bind-address=::", "--access-log");
@@ -437,13 +432,11 @@ class ChartRenderIT {
     /** A target set to null, Helm's way to drop a default, leaves that metric out rather than breaking the HPA. */
     @Test
     void anAutoscalingTargetSetToNullIsLeftOut(@TempDir Path scratch) throws Exception {
-        Path values = scratch.resolve("values.yaml");
-        Files.writeString(values, """
+        Manifests rendered = renderValues(scratch, """
                 autoscaling:
                   enabled: true
                   targetMemoryUtilizationPercentage: null
                 """);
-        Manifests rendered = HelmChart.ours().render(values);
         JsonNode metrics = rendered.only("HorizontalPodAutoscaler").path("spec").path("metrics");
 
         assertThat(metrics).hasSize(1);
@@ -570,6 +563,13 @@ class ChartRenderIT {
 
     static List<String> names(JsonNode object) {
         return object.propertyStream().map(Map.Entry::getKey).collect(Collectors.toList());
+    }
+
+    /** The chart rendered with {@code yaml} as a values file, as users write one: YAML's numbers are floats. */
+    private static Manifests renderValues(Path scratch, String yaml) throws IOException {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, yaml);
+        return HelmChart.ours().render(values);
     }
 
     static Map<String, Long> ports(JsonNode container) {
