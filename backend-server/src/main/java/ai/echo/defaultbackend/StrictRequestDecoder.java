@@ -715,10 +715,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return;
         }
         if (expectingHead) {
+            // Where the bytes to check begin: past the blank lines Netty skips before a request line, until a
+            // head has begun.
+            int start = headStarted ? buffer.readerIndex()
+                    : afterBlankLines(buffer, buffer.readerIndex(), buffer.writerIndex());
             // A control character is looked for only where a request line may begin: inside a head, the blank
             // line here may be the one that ends it, and what follows it the next request, answered after.
-            String refusal = hasObsoleteFold(buffer) ? "obsolete line folding in request head"
-                    : !headStarted && startsWithControl(buffer) ? "a control character before a request line"
+            String refusal = hasObsoleteFold(buffer, start) ? "obsolete line folding in request head"
+                    : !headStarted && startsWithControl(buffer, start) ? "a control character before a request line"
                     : null;
             if (refusal != null) {
                 rejected = true;
@@ -745,10 +749,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
         }
         if (expectingHead && out.size() == firstNew) {
-            if (afterBlankLines(buffer, readerIndex, buffer.readerIndex()) < buffer.readerIndex()) {
+            // Where a request begins in what this read held, past blank lines; the end if nowhere.
+            int begins = afterBlankLines(buffer, readerIndex, buffer.writerIndex());
+            if (begins < buffer.readerIndex()) {
                 headStarted = true; // Netty took more than the blank lines it skips before a request line
             }
-            if (guard != null && afterBlankLines(buffer, readerIndex, buffer.writerIndex()) < buffer.writerIndex()) {
+            if (guard != null && begins < buffer.writerIndex()) {
                 // A request has begun and is unfinished. If the guard holds the connection idle, it came in
                 // the read that brought the request just answered: pipelined behind it.
                 guard.requestBegun();
@@ -1034,23 +1040,17 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * Whether what this holds, past any blank lines, begins with a control character: called where a request
-     * line may begin. Netty's lenient line parsing, which takes a lone LF as a line end, would skip such bytes
-     * before a request line; Go's server refuses them, as Netty's strict parsing did, and so does this.
+     * Whether the byte at {@code start}, where a request line may begin, is a control character. Netty's lenient
+     * line parsing, which takes a lone LF as a line end, would skip such bytes before a request line; Go's
+     * server refuses them, as Netty's strict parsing did, and so does this.
      */
-    private static boolean startsWithControl(ByteBuf buffer) {
-        int end = buffer.writerIndex();
-        int first = afterBlankLines(buffer, buffer.readerIndex(), end);
-        return first < end && Character.isISOControl(buffer.getByte(first) & 0xFF);
+    private static boolean startsWithControl(ByteBuf buffer, int start) {
+        return start < buffer.writerIndex() && Character.isISOControl(buffer.getByte(start) & 0xFF);
     }
 
-    private boolean hasObsoleteFold(ByteBuf buffer) {
-        int start = buffer.readerIndex();
+    /** Whether a line from {@code start} (past blank lines before a request line) to the head's end is folded. */
+    private boolean hasObsoleteFold(ByteBuf buffer, int start) {
         int end = buffer.writerIndex();
-        if (!headStarted) {
-            // Netty skips blank lines before a request line; so does this scan.
-            start = afterBlankLines(buffer, start, end);
-        }
         if (start >= end) {
             return false;
         }
