@@ -31,6 +31,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: default-backend
 {{- end -}}
 
+{{/* The `helm test` pod's labels that the NetworkPolicy admits it by; never the backend's selector labels. */}}
+{{- define "defaultbackend.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "defaultbackend.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end -}}
+
 {{- define "defaultbackend.ownLabels" -}}
 helm.sh/chart: {{ include "defaultbackend.chart" . }}
 {{ include "defaultbackend.selectorLabels" . }}

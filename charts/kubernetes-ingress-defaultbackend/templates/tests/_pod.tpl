@@ -12,9 +12,7 @@ metadata:
   # Not the selector labels: the Service must never send traffic to this pod.
   labels:
     helm.sh/chart: {{ include "defaultbackend.chart" . }}
-    app.kubernetes.io/name: {{ include "defaultbackend.name" . }}
-    app.kubernetes.io/instance: {{ .Release.Name }}
-    app.kubernetes.io/component: test
+    {{- include "defaultbackend.testSelectorLabels" . | nindent 4 }}
     app.kubernetes.io/managed-by: {{ .Release.Service }}
   annotations:
     helm.sh/hook: test
