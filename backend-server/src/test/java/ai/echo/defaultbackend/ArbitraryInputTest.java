@@ -54,7 +54,7 @@ class ArbitraryInputTest {
                 for (Matcher status = STATUS.matcher(answers); status.find(); ) {
                     statuses.add(status.group(1));
                 }
-                String described = "case " + i + ": " + printable(bytes) + " -> " + printable(answers);
+                String described = "case " + i + ": " + Wire.printable(bytes) + " -> " + Wire.printable(answers);
                 for (int s = 0; s < statuses.size() - 1; s++) {
                     assertThat(statuses.get(s)).as(described).isIn("200", "404");
                 }
@@ -68,14 +68,5 @@ class ArbitraryInputTest {
             }
         }
         assertThat(refused).as("inputs refused: the pieces make bad requests often enough").isGreaterThan(CASES / 4);
-    }
-
-    private static String printable(String text) {
-        StringBuilder out = new StringBuilder();
-        for (char c : text.toCharArray()) {
-            out.append(c == '\r' ? "\\r" : c == '\n' ? "\\n" : c < 0x20 || c >= 0x7f
-                    ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return out.toString();
     }
 }

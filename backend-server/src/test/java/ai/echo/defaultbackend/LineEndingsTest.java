@@ -116,7 +116,7 @@ class LineEndingsTest {
 
             String bytes = respell(crlf, random);
             assertThat(answers(bytes, randomCuts(bytes.length(), random)))
-                    .as("case %d: %s", i, escape(bytes)).isEqualTo(expected);
+                    .as("case %d: %s", i, Wire.printable(bytes)).isEqualTo(expected);
         }
     }
 
@@ -133,7 +133,7 @@ class LineEndingsTest {
             String bad = control + "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
             String bytes = respell(before, random) + (random.nextBoolean() ? "\n" : "") + bad;
             String got = answers(bytes, randomCuts(bytes.length(), random));
-            assertThat(got).as("case %d: %s", i, escape(bytes))
+            assertThat(got).as("case %d: %s", i, Wire.printable(bytes))
                     .startsWith(expectedBefore)
                     .endsWith("HTTP/1.1 400 Bad Request\r\nDate: <date>\r\nContent-Length: 15\r\n"
                             + "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
@@ -158,14 +158,5 @@ class LineEndingsTest {
             at += next.length();
         }
         return requests;
-    }
-
-    private static String escape(String bytes) {
-        StringBuilder out = new StringBuilder();
-        for (char c : bytes.toCharArray()) {
-            out.append(c == '\r' ? "\\r" : c == '\n' ? "\\n" : c < 0x20 || c == 0x7f
-                    ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return out.toString();
     }
 }

@@ -39,6 +39,16 @@ final class Wire {
                 .replaceAll("\r\nDate: <date>\r\n");
     }
 
+    /** Bytes as a failed assertion can show them: CR and LF as \\r and \\n, other controls and non-ASCII as \\uXXXX. */
+    static String printable(String bytes) {
+        StringBuilder out = new StringBuilder();
+        for (char c : bytes.toCharArray()) {
+            out.append(c == '\r' ? "\\r" : c == '\n' ? "\\n" : c < 0x20 || c >= 0x7f
+                    ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        return out.toString();
+    }
+
     /** The 1.5 answer to anything but /healthz, byte for byte (Date aside). */
     static final String NOT_FOUND_15 = "HTTP/1.1 404 Not Found\r\nDate: <date>\r\nContent-Length: 21\r\n"
             + "Content-Type: text/plain; charset=utf-8\r\n\r\ndefault backend - 404";
