@@ -475,6 +475,47 @@ class ChartRenderIT {
                 .has("checksum/error-pages")).as("pods roll when the pages change").isTrue();
     }
 
+    /**
+     * Pages from a ConfigMap the user manages: the chart makes none (its {@code pages} are ignored), the pod mounts
+     * the user's where the server reads them, with the same mount and environment as the chart's own, and the pod
+     * template carries no checksum of a ConfigMap the chart did not render: only the podAnnotations asked for, and
+     * no empty annotations key either: it would render as null, which an upgrade applies as "delete them all".
+     */
+    @Test
+    void anExistingConfigMapOfErrorPagesIsMountedInsteadOfTheChartsOwn(@TempDir Path scratch) throws Exception {
+        String existing = """
+                customErrorPages:
+                  enabled: true
+                  defaultResponseFormat: application/json
+                  existingConfigMap: site-error-pages
+                  pages:
+                    404.html: <h1>not used</h1>
+                """;
+        Manifests rendered = renderValues(scratch, existing);
+        Manifests chartMade = HelmChart.ours().render(ci("custom-error-pages"));
+        ObjectNode container = rendered.container();
+        JsonNode volumes = rendered.podSpec().path("volumes");
+
+        assertThat(rendered.ofKind("ConfigMap")).as("rendered %s", rendered.describe()).isEmpty();
+        assertThat(volumes).hasSize(1);
+        assertThat(volumes.get(0).path("name").asString()).isEqualTo("error-pages");
+        assertThat(volumes.get(0).path("configMap").path("name").asString()).isEqualTo("site-error-pages");
+        assertThat(container.path("volumeMounts")).isEqualTo(chartMade.container().path("volumeMounts"));
+        assertThat(container.path("volumeMounts").get(0).path("name").asString()).isEqualTo("error-pages");
+        assertThat(env(container)).isEqualTo(env(chartMade.container()));
+        JsonNode podMetadata = rendered.only("Deployment").path("spec").path("template").path("metadata");
+        assertThat(podMetadata.has("annotations"))
+                .as("no checksum of a ConfigMap the chart does not render, nor an empty annotations key: %s",
+                        podMetadata)
+                .isFalse();
+        assertThat(SCHEMAS.problems(rendered)).isEmpty();
+        JsonNode annotations = renderValues(scratch, existing + """
+                podAnnotations:
+                  example.com/owner: edge
+                """).only("Deployment").path("spec").path("template").path("metadata").path("annotations");
+        assertThat(names(annotations)).containsExactly("example.com/owner");
+    }
+
     @Test
     void httpRouteCatchesEverythingForTheService() {
         JsonNode spec = HelmChart.ours().render(ci("httproute")).only("HTTPRoute").path("spec");
@@ -485,6 +526,33 @@ class ChartRenderIT {
         assertThat(rule.path("matches").get(0).path("path").path("value").asString()).isEqualTo("/");
         assertThat(rule.path("backendRefs").get(0).path("name").asString()).isEqualTo(FULLNAME);
         assertThat(rule.path("backendRefs").get(0).path("port").asInt()).isEqualTo(80);
+        assertThat(spec.has("hostnames")).as("no hostnames: every hostname the listener accepts").isFalse();
+    }
+
+    /** Hostnames and annotations reach the HTTPRoute as given, beside the catch-all rule. */
+    @Test
+    void httpRouteHostnamesAndAnnotationsReachTheRoute(@TempDir Path scratch) throws Exception {
+        Manifests rendered = renderValues(scratch, """
+                httpRoute:
+                  enabled: true
+                  parentRefs:
+                    - name: public
+                  hostnames:
+                    - example.com
+                    - "*.example.com"
+                  annotations:
+                    example.com/owner: edge
+                    example.com/note: "catch-all: keep last"
+                """);
+        ObjectNode route = rendered.only("HTTPRoute");
+
+        assertThat(strings(route.path("spec").path("hostnames"))).containsExactly("example.com", "*.example.com");
+        assertThat(route.path("metadata").path("annotations").properties().stream().collect(Collectors.toMap(
+                Map.Entry::getKey, e -> e.getValue().asString()))).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "example.com/owner", "edge", "example.com/note", "catch-all: keep last"));
+        assertThat(route.path("spec").path("rules").get(0).path("matches").get(0).path("path").path("value")
+                .asString()).isEqualTo("/");
+        assertThat(SCHEMAS.problems(rendered)).isEmpty();
     }
 
     @Test
@@ -503,8 +571,33 @@ class ChartRenderIT {
         assertThat(rendered.container().path("image").asString()).isEqualTo(
                 "mirror.example.com/platform/kubernetes-ingress-defaultbackend:0.1.0@sha256:"
                         + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-        assertThat(rendered.podSpec().path("imagePullSecrets").get(0).path("name").asString())
-                .isEqualTo("mirror-credentials");
+        assertThat(secretNames(rendered.podSpec())).containsExactly("mirror-credentials");
+    }
+
+    /**
+     * global.imagePullSecrets then imagePullSecrets, each a name or {@code name:} object, make one list in that
+     * order with every secret once: in the Deployment's pod and in the {@code helm test} pod, which pulls the
+     * same image.
+     */
+    @Test
+    void pullSecretsFromGlobalAndTheChartMergeOnceEachInBothPods(@TempDir Path scratch) throws Exception {
+        Path values = writeValues(scratch, """
+                global:
+                  imagePullSecrets:
+                    - name: mirror-credentials
+                    - shared-credentials
+                imagePullSecrets:
+                  - shared-credentials
+                  - name: team-credentials
+                  - name: mirror-credentials
+                """);
+        Manifests rendered = HelmChart.ours().renderWithTestHook(scratch, values);
+
+        assertThat(secretNames(rendered.podSpec()))
+                .containsExactly("mirror-credentials", "shared-credentials", "team-credentials");
+        assertThat(secretNames(rendered.only("Pod").path("spec")))
+                .containsExactly("mirror-credentials", "shared-credentials", "team-credentials");
+        assertThat(SCHEMAS.problems(rendered)).isEmpty();
     }
 
     @Test
@@ -567,9 +660,19 @@ class ChartRenderIT {
 
     /** The chart rendered with {@code yaml} as a values file, as users write one: YAML's numbers are floats. */
     private static Manifests renderValues(Path scratch, String yaml) throws IOException {
+        return HelmChart.ours().render(writeValues(scratch, yaml));
+    }
+
+    private static Path writeValues(Path scratch, String yaml) throws IOException {
         Path values = scratch.resolve("values.yaml");
         Files.writeString(values, yaml);
-        return HelmChart.ours().render(values);
+        return values;
+    }
+
+    /** The names of a pod spec's imagePullSecrets, in order. */
+    static List<String> secretNames(JsonNode podSpec) {
+        return StreamSupport.stream(podSpec.path("imagePullSecrets").spliterator(), false)
+                .map(s -> s.path("name").asString()).collect(Collectors.toList());
     }
 
     static Map<String, Long> ports(JsonNode container) {

@@ -46,6 +46,7 @@ class ValuesSchemaIT {
             extraArgs.Port                            | 1              | invalid propertyName 'Port'
             extraArgs.svc-port                        | 9000           | invalid propertyName 'svc-port'
             extraArgs.timeout                         | 9s             | invalid propertyName 'timeout'
+            global.imagePullSecrets[0].nmae           | mirror         | additional properties 'nmae' not allowed
             """)
     void badValueIsRejectedNamingItAndWhy(String key, String value, String message) {
         assertThatThrownBy(() -> HelmChart.ours().template(Map.of(key, value)))
@@ -75,6 +76,22 @@ class ValuesSchemaIT {
         Files.writeString(values, "image:\n  tag: 1.10\n");
         assertThatThrownBy(() -> HelmChart.ours().template(Map.of(), values))
                 .hasMessageContaining("at '/image/tag': got number, want string");
+    }
+
+    /** An umbrella chart writes its pull secrets as names or, as Kubernetes does, as {@code name:} objects. */
+    @Test
+    void pullSecretsAreAcceptedAsNamesAndAsNameObjects(@TempDir Path scratch) throws IOException {
+        Path values = scratch.resolve("values.yaml");
+        Files.writeString(values, """
+                global:
+                  imagePullSecrets:
+                    - name: mirror-credentials
+                    - shared-credentials
+                imagePullSecrets:
+                  - name: team-credentials
+                  - own-credentials
+                """);
+        assertThat(HelmChart.ours().template(Map.of(), values)).contains("kind: Deployment");
     }
 
     @Test
