@@ -67,10 +67,19 @@ public final class Kustomize {
      * refuses absolute paths, and a directory inside the repository reaches base and components relatively.
      */
     public static Path withComponents(String name, List<String> components) {
+        return overlay(name, ProjectPaths.kustomize().resolve("base"), components, "");
+    }
+
+    /**
+     * A kustomization as a user writes one on top of ours: {@code resource} (the base, an overlay, or another
+     * of these), {@code components} of {@code kustomize/components}, then {@code more} (YAML lines of the
+     * kustomization, such as {@code namePrefix: team-}), under {@code backend-it/target} as above.
+     */
+    public static Path overlay(String name, Path resource, List<String> components, String more) {
         Path directory = ProjectPaths.root().resolve("backend-it/target/kustomize-it").resolve(name);
         Path kustomize = ProjectPaths.kustomize();
         StringBuilder text = new StringBuilder("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
-                .append("resources:\n  - ").append(relative(directory, kustomize.resolve("base"))).append('\n');
+                .append("resources:\n  - ").append(relative(directory, resource)).append('\n');
         if (!components.isEmpty()) {
             text.append("components:\n");
             for (String component : components) {
@@ -78,6 +87,7 @@ public final class Kustomize {
                         .append('\n');
             }
         }
+        text.append(more);
         try {
             Files.createDirectories(directory);
             Files.writeString(directory.resolve("kustomization.yaml"), text);

@@ -198,6 +198,28 @@ class KustomizeIT {
     }
 
     @Test
+    void httpRouteFollowsTheServiceWhenAnOverlayRenamesIt() {
+        Manifests prefixed = Kustomize.build(Kustomize.overlay("httproute-renamed",
+                ProjectPaths.kustomize().resolve("base"), List.of("httproute"),
+                "namePrefix: team-\nnameSuffix: -edge\n"));
+        Manifests gke = Kustomize.build(Kustomize.overlay("httproute-gke",
+                ProjectPaths.kustomize().resolve("overlays/gke"), List.of("httproute"), ""));
+
+        assertThat(routedService(prefixed)).isEqualTo("team-" + NAME + "-edge");
+        assertThat(routedService(gke)).isEqualTo("default-http-backend");
+        for (Manifests built : List.of(prefixed, gke)) {
+            assertThat(built.find("Service", routedService(built)))
+                    .as("the route's backend is a Service among %s", built.describe()).isPresent();
+            assertThat(SCHEMAS.problems(built)).isEmpty();
+        }
+    }
+
+    private static String routedService(Manifests built) {
+        return built.only("HTTPRoute").path("spec").path("rules").get(0).path("backendRefs").get(0).path("name")
+                .asString();
+    }
+
+    @Test
     void serviceMonitorComponentScrapesOnlyTheMetricsService() {
         Manifests built = Kustomize.build(Kustomize.withComponents("service-monitor", List.of("service-monitor")));
         JsonNode selector = built.only("ServiceMonitor").path("spec").path("selector").path("matchLabels");
