@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -182,6 +183,53 @@ class KustomizeIT {
         assertThat(ports).containsExactly("http", "metrics");
         assertThat(StreamSupport.stream(containerPorts.spliterator(), false).map(p -> p.path("name").asString()))
                 .as("the named ports exist on the container").contains("http", "metrics");
+    }
+
+    @Test
+    void networkPolicyPeersKeepTheirMeaningUnderAnOverlaysSelectorLabels() {
+        Manifests plain = Kustomize.build(Kustomize.withComponents("network-policy", List.of("network-policy")));
+        Manifests labelled = Kustomize.build(Kustomize.overlay("network-policy-labelled",
+                ProjectPaths.kustomize().resolve("base"), List.of("network-policy"), """
+                        labels:
+                          - pairs:
+                              app.kubernetes.io/instance: edge
+                            includeSelectors: true
+                        """));
+        JsonNode spec = labelled.only("NetworkPolicy").path("spec");
+        JsonNode podLabels = labelled.only("Deployment").path("spec").path("template").path("metadata").path("labels");
+
+        // Kustomize adds selector labels to every podSelector it knows (kustomize issue 5912): the peers'
+        // would then require the overlay's label on ingress-nginx's and Prometheus's pods, and match none.
+        assertThat(spec.path("ingress")).as("the peers, with and without the overlay's labels")
+                .isEqualTo(plain.only("NetworkPolicy").path("spec").path("ingress"));
+        assertThat(matches(spec.path("ingress").get(0).path("from").get(0).path("podSelector"),
+                Map.of("app.kubernetes.io/name", "ingress-nginx", "app.kubernetes.io/component", "controller",
+                        "app.kubernetes.io/instance", "ingress-nginx"))).as("ingress-nginx's controller").isTrue();
+        assertThat(matches(spec.path("ingress").get(1).path("from").get(0).path("podSelector"),
+                Map.of("app.kubernetes.io/name", "prometheus", "prometheus", "k8s"))).as("Prometheus").isTrue();
+        assertThat(spec.path("podSelector").path("matchLabels").path("app.kubernetes.io/instance").asString())
+                .as("the policy's own selector follows the labels of the pods it guards").isEqualTo("edge");
+        assertThat(matches(spec.path("podSelector"), Manifests.YAML.convertValue(podLabels, Map.class))).isTrue();
+        assertThat(SCHEMAS.problems(labelled)).isEmpty();
+    }
+
+    /** A Kubernetes label selector (matchLabels and matchExpressions) applied to a pod's labels. */
+    private static boolean matches(JsonNode selector, Map<?, ?> labels) {
+        boolean all = selector.path("matchLabels").propertyStream()
+                .allMatch(e -> e.getValue().asString().equals(labels.get(e.getKey())));
+        for (JsonNode expression : selector.path("matchExpressions")) {
+            Object value = labels.get(expression.path("key").asString());
+            List<String> values = StreamSupport.stream(expression.path("values").spliterator(), false)
+                    .map(JsonNode::asString).toList();
+            all &= switch (expression.path("operator").asString()) {
+                case "In" -> value != null && values.contains(value);
+                case "NotIn" -> value == null || !values.contains(value);
+                case "Exists" -> value != null;
+                case "DoesNotExist" -> value == null;
+                default -> throw new AssertionError("no such operator in " + expression);
+            };
+        }
+        return all;
     }
 
     @Test
