@@ -40,6 +40,28 @@ public final class Kustomize {
 
     /** Builds a kustomization directory; fails with kubectl's own error when it does not build. */
     public static Manifests build(Path directory) {
+        Run run = run(directory);
+        if (run.exit() != 0) {
+            throw new AssertionError("kubectl kustomize " + directory + " failed (exit " + run.exit() + "):\n"
+                    + run.err());
+        }
+        return Manifests.parse(run.out());
+    }
+
+    /** kubectl's error for a kustomization directory that must not build; fails when it builds. */
+    public static String failure(Path directory) {
+        Run run = run(directory);
+        if (run.exit() == 0) {
+            throw new AssertionError("kubectl kustomize " + directory + " built, and should have failed:\n"
+                    + run.out());
+        }
+        return run.err();
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(Path directory) {
         ProcessBuilder builder = new ProcessBuilder(kubectl().toString(), "kustomize", directory.toString());
         try {
             Process process = builder.start();
@@ -49,11 +71,7 @@ public final class Kustomize {
                 process.destroyForcibly();
                 throw new AssertionError("kubectl kustomize " + directory + " did not finish in 2 minutes");
             }
-            if (process.exitValue() != 0) {
-                throw new AssertionError("kubectl kustomize " + directory + " failed (exit " + process.exitValue()
-                        + "):\n" + err.join());
-            }
-            return Manifests.parse(out.join());
+            return new Run(process.exitValue(), out.join(), err.join());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

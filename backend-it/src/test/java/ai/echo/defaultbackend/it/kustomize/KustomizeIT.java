@@ -150,6 +150,21 @@ class KustomizeIT {
     }
 
     @Test
+    void hpaListedBeforePdbFailsTheBuildRatherThanFixTheReplicasBesideTheAutoscaler() {
+        // pdb's replace would act as an add on the replicas hpa removed: 2 pods, reset on every apply.
+        String error = Kustomize.failure(Kustomize.withComponents("hpa-then-pdb", List.of("hpa", "pdb")));
+        assertThat(error).contains("components/pdb", "'/spec/replicas'", "nonexistent key: replicas");
+
+        // The check is that replicas exists, not its value: an overlay below may have set its own.
+        Path threeReplicas = Kustomize.overlay("three-replicas", ProjectPaths.kustomize().resolve("base"), List.of(),
+                "replicas:\n  - name: " + NAME + "\n    count: 3\n");
+        Manifests overThree = Kustomize.build(Kustomize.overlay("three-replicas-pdb-hpa", threeReplicas,
+                List.of("pdb", "hpa"), ""));
+        assertThat(overThree.only("Deployment").path("spec").has("replicas")).isFalse();
+        assertThat(overThree.ofKind("PodDisruptionBudget")).hasSize(1);
+    }
+
+    @Test
     void customErrorPagesComponentMountsTheGeneratedConfigMapAtWww() {
         Manifests built = Kustomize.build(Kustomize.withComponents("custom-error-pages", List.of("custom-error-pages")));
         ObjectNode configMap = built.only("ConfigMap");
