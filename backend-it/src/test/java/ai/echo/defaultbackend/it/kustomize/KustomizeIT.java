@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -124,6 +125,29 @@ class KustomizeIT {
         assertThat(built.ofKind("PodDisruptionBudget")).hasSize(1);
         assertThat(built.ofKind("HorizontalPodAutoscaler")).hasSize(1);
         assertThat(built.only("Deployment").path("spec").has("replicas")).isFalse();
+    }
+
+    @Test
+    void everyObjectOfTheBaseAndComponentsCarriesTheBaseLabels() throws IOException {
+        List<String> all = components().sorted((a, b) -> a.equals("pdb") ? -1 : b.equals("pdb") ? 1 : a.compareTo(b))
+                .collect(Collectors.toList());
+        Manifests built = Kustomize.build(Kustomize.withComponents("all", all));
+        JsonNode baseLabels = base.only("Deployment").path("metadata").path("labels");
+
+        // So that `kubectl get/apply --prune -l app.kubernetes.io/name=...` finds every object, as with the chart.
+        assertThat(baseLabels.path("app.kubernetes.io/name").asString()).isEqualTo(NAME);
+        assertThat(baseLabels.path("app.kubernetes.io/version").asString()).isEqualTo(BuildInfo.VERSION);
+        Map<String, List<String>> lacking = new TreeMap<>();
+        for (ObjectNode object : built.all()) {
+            JsonNode labels = object.path("metadata").path("labels");
+            List<String> missing = baseLabels.propertyStream()
+                    .filter(e -> !e.getValue().equals(labels.path(e.getKey())))
+                    .map(e -> e.getKey() + "=" + e.getValue().asString()).toList();
+            if (!missing.isEmpty()) {
+                lacking.put(Manifests.id(object), missing);
+            }
+        }
+        assertThat(lacking).as("the base's labels each object lacks").isEmpty();
     }
 
     @Test
