@@ -3,14 +3,21 @@ package ai.echo.defaultbackend.it.kustomize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.echo.defaultbackend.BuildInfo;
+import ai.echo.defaultbackend.it.ServerProcess;
 import ai.echo.defaultbackend.it.chart.ChartFixtures;
 import ai.echo.defaultbackend.it.chart.HelmChart;
 import ai.echo.defaultbackend.it.chart.K8sSchemas;
 import ai.echo.defaultbackend.it.chart.Manifests;
 import ai.echo.defaultbackend.it.chart.ProjectPaths;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,10 +26,12 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -202,6 +211,44 @@ class KustomizeIT {
                 .collect(Collectors.toMap(e -> e.path("name").asString(), e -> e.path("value").asString())))
                 .containsEntry("ERROR_FILES_PATH", "/www");
         assertThat(configMap.path("data").has("404.html")).isTrue();
+    }
+
+    @ParameterizedTest(name = "X-Code {0}")
+    @ValueSource(ints = {502, 503, 500})
+    void customErrorPagesName5xxCodesTheyAnswer(int code, @TempDir Path volume) throws Exception {
+        Manifests built = Kustomize.build(Kustomize.withComponents("custom-error-pages", List.of("custom-error-pages")));
+        // The ConfigMap's files where the pod's volume would have them, and the container's environment.
+        for (var file : built.only("ConfigMap").path("data").properties()) {
+            Files.writeString(volume.resolve(file.getKey()), file.getValue().asString());
+        }
+        Map<String, String> env = new HashMap<>(StreamSupport.stream(built.container().path("env").spliterator(), false)
+                .collect(Collectors.toMap(e -> e.path("name").asString(), e -> e.path("value").asString())));
+        env.put("ERROR_FILES_PATH", volume.toString());
+        String reason = Map.of(500, "Internal Server Error", 502, "Bad Gateway", 503, "Service Unavailable").get(code);
+
+        // 5xx.json and 5xx.html answer every 5xx code without a page of its own: they must not all say 503.
+        try (ServerProcess server = ServerProcess.start(List.of(), env)) {
+            HttpResponse<String> json = errorPage(server, code, "application/json");
+            assertThat(json.statusCode()).isEqualTo(code);
+            JsonNode body = JsonMapper.builder().build().readTree(json.body());
+            assertThat(body.path("status").asInt()).as(json.body()).isEqualTo(code);
+            assertThat(body.path("message").asString()).as(json.body()).isEqualTo(reason);
+
+            HttpResponse<String> html = errorPage(server, code, "text/html");
+            assertThat(html.statusCode()).isEqualTo(code);
+            assertThat(html.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+            assertThat(html.body()).contains("<title>" + code + " " + reason + "</title>", "<h1>" + reason + "</h1>");
+            if (code != 503) {
+                assertThat(json.body() + html.body()).doesNotContain("503").doesNotContainIgnoringCase("unavailable");
+            }
+        }
+    }
+
+    private static HttpResponse<String> errorPage(ServerProcess server, int code, String accept) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/"))
+                .header("X-Code", Integer.toString(code)).header("Accept", accept)
+                .timeout(Duration.ofSeconds(10)).build();
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
