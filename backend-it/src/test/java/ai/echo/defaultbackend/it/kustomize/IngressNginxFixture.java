@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 /**
  * The ingress-nginx overlay pulls ingress-nginx's static manifests from the network, which tests do not have. A
  * copy of the {@code kustomize/} tree gets, in place of that URL, the controller Deployment as those manifests
- * declare it (name, namespace, container and its leading args); everything else of the overlay is unchanged.
+ * declare it (name, namespace, container, its leading args and its environment, where POD_NAMESPACE comes from
+ * the downward API); everything else of the overlay is unchanged.
  */
 final class IngressNginxFixture {
 
@@ -50,6 +51,17 @@ final class IngressNginxFixture {
                         - --controller-class=k8s.io/ingress-nginx
                         - --ingress-class=nginx
                         - --configmap=$(POD_NAMESPACE)/ingress-nginx-controller
+                      env:
+                        - name: POD_NAME
+                          valueFrom:
+                            fieldRef:
+                              fieldPath: metadata.name
+                        - name: POD_NAMESPACE
+                          valueFrom:
+                            fieldRef:
+                              fieldPath: metadata.namespace
+                        - name: LD_PRELOAD
+                          value: /usr/local/lib/libmimalloc.so
             """;
 
     private IngressNginxFixture() {

@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -365,23 +367,67 @@ class KustomizeIT {
     @Test
     void ingressNginxOverlayPointsTheControllerAtTheBackend() throws IOException {
         Manifests built = Kustomize.build(IngressNginxFixture.overlayWithLocalController());
-        ObjectNode controller = built.find("Deployment", "ingress-nginx-controller").orElseThrow();
-        List<String> args = StreamSupport.stream(controller.path("spec").path("template").path("spec")
-                .path("containers").get(0).path("args").spliterator(), false).map(JsonNode::asString)
-                .collect(Collectors.toList());
 
-        String flag = args.get(args.size() - 1);
-        assertThat(flag).startsWith("--default-backend-service=");
-        String[] namespaceAndName = flag.substring("--default-backend-service=".length()).split("/", 2);
-        ObjectNode service = built.find("Service", namespaceAndName[1]).orElseThrow(
-                () -> new AssertionError(flag + " names no Service among " + built.describe()));
-        assertThat(service.path("metadata").path("namespace").asString()).isEqualTo(namespaceAndName[0]);
-        assertThat(args).as("the controller keeps its own args").contains("/nginx-ingress-controller");
+        assertControllerFindsTheBackend(built, "ingress-nginx");
+        assertThat(controllerArgs(built)).as("the controller keeps its own args").contains("/nginx-ingress-controller");
+        assertThat(SCHEMAS.problems(built)).isEmpty();
+    }
+
+    @Test
+    void ingressNginxOverlayInAnotherNamespaceStillPointsTheControllerAtTheBackend() throws IOException {
+        Path elsewhere = Kustomize.overlay("ingress-nginx-elsewhere", IngressNginxFixture.overlayWithLocalController(),
+                List.of(), "namespace: edge\n");
+
+        assertControllerFindsTheBackend(Kustomize.build(elsewhere), "edge");
+    }
+
+    /**
+     * Everything is in {@code namespace}, and the controller's --default-backend-service, with the
+     * {@code $(VAR)}s the kubelet expands from the container's environment, names the backend's Service there.
+     */
+    private static void assertControllerFindsTheBackend(Manifests built, String namespace) {
         for (ObjectNode object : built.all()) {
             assertThat(object.path("metadata").path("namespace").asString()).as(Manifests.id(object))
-                    .isEqualTo("ingress-nginx");
+                    .isEqualTo(namespace);
         }
-        assertThat(SCHEMAS.problems(built)).isEmpty();
+        List<String> args = controllerArgs(built);
+        String flag = args.get(args.size() - 1);
+        assertThat(flag).startsWith("--default-backend-service=");
+        String resolved = kubeletExpansion(flag, built.find("Deployment", "ingress-nginx-controller").orElseThrow());
+        assertThat(resolved).as("%s as the kubelet expands it", flag).doesNotContain("$(");
+        String[] namespaceAndName = resolved.substring("--default-backend-service=".length()).split("/", 2);
+        ObjectNode service = built.find("Service", namespaceAndName[1]).orElseThrow(
+                () -> new AssertionError(resolved + " names no Service among " + built.describe()));
+        assertThat(service.path("metadata").path("namespace").asString()).as(resolved).isEqualTo(namespaceAndName[0]);
+        assertThat(namespaceAndName[0]).isEqualTo(namespace);
+    }
+
+    private static List<String> controllerArgs(Manifests built) {
+        ObjectNode controller = built.find("Deployment", "ingress-nginx-controller").orElseThrow();
+        return StreamSupport.stream(controller.path("spec").path("template").path("spec").path("containers").get(0)
+                .path("args").spliterator(), false).map(JsonNode::asString).collect(Collectors.toList());
+    }
+
+    /**
+     * An arg as the kubelet passes it to the first container of {@code deployment}'s pods: {@code $(VAR)} replaced
+     * by the container's env var VAR (a literal value, or the pod's namespace from the downward API), {@code $$}
+     * by {@code $}, any other reference left as it is.
+     */
+    private static String kubeletExpansion(String arg, ObjectNode deployment) {
+        Map<String, String> env = new HashMap<>();
+        for (JsonNode variable : deployment.path("spec").path("template").path("spec").path("containers").get(0)
+                .path("env")) {
+            if (variable.has("value")) {
+                env.put(variable.path("name").asString(), variable.path("value").asString());
+            } else if (variable.path("valueFrom").path("fieldRef").path("fieldPath").asString()
+                    .equals("metadata.namespace")) {
+                // A Deployment's pods are created in its namespace.
+                env.put(variable.path("name").asString(), deployment.path("metadata").path("namespace").asString());
+            }
+        }
+        Matcher reference = Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_.-]*)\\)").matcher(arg);
+        return reference.replaceAll(match -> Matcher.quoteReplacement(match.group(1) == null ? "$"
+                : env.getOrDefault(match.group(1), match.group())));
     }
 
     @Test
