@@ -10,6 +10,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -58,6 +59,8 @@ public final class BackendServer implements AutoCloseable {
      * connections, so neither the waiting connections nor the open ones wait much longer than a turn.
      */
     private static final int ACCEPTS_PER_WAKEUP = 256;
+
+    private static final Runnable NOTHING = () -> { };
 
     private Channel trafficChannel;
     private Channel serviceChannel;
@@ -228,11 +231,25 @@ public final class BackendServer implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         state.startDraining();
         closeListeners();
+        awaitRegistrations(group, deadline);
+        awaitRegistrations(serviceGroup, deadline);
         connections.forEach(channel -> channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN));
         boolean drained = connections.newCloseFuture()
                 .awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         close();
         return drained;
+    }
+
+    /**
+     * A connection the listener accepted before it closed may not be registered with its own event loop yet,
+     * and so not among {@link #connections}, which the drain reads next: it would get no DRAIN, the drain
+     * would not wait for it, and the loops' shutdown would leave its request unanswered. Its registration is
+     * a task already queued on its loop; a task queued after it on every loop has run once it has.
+     */
+    private static void awaitRegistrations(EventLoopGroup loops, long deadline) {
+        for (EventExecutor loop : loops) {
+            loop.submit(NOTHING).awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
     }
 
     private void closeListeners() {

@@ -6,14 +6,21 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,10 +28,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The server in process, on a real socket: what the accepted connections are set up with. */
 class BackendServerTest {
 
-    private static BackendConfig config(String transport) {
-        return ((BackendConfig.Run) BackendConfig.parse(List.of("--port=0", "--svc-port=0",
-                "--bind-address=127.0.0.1", "--transport=" + transport, "--error-files-path=/nonexistent"),
-                Map.of())).config();
+    private static BackendConfig config(String transport, String... more) {
+        List<String> args = new ArrayList<>(List.of("--port=0", "--svc-port=0", "--bind-address=127.0.0.1",
+                "--transport=" + transport, "--error-files-path=/nonexistent"));
+        args.addAll(List.of(more));
+        return ((BackendConfig.Run) BackendConfig.parse(args, Map.of())).config();
     }
 
     /** Counts the connections a listening channel accepts each time it is ready. */
@@ -109,6 +117,71 @@ class BackendServerTest {
             for (Channel accepted : server.connections()) {
                 assertThat(accepted.config().getOption(ChannelOption.TCP_NODELAY)).as(transport).isTrue();
             }
+        }
+    }
+
+    /**
+     * A connection the listener accepted just before the drain began, but whose registration with its own
+     * event loop had not run yet, is drained like the others: its request is answered (and the answer says
+     * {@code Connection: close}) before the drain ends, rather than the connection being closed unanswered
+     * when the server shuts its event loops down.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"epoll", "nio"})
+    void aConnectionAcceptedButNotYetRegisteredWhenTheDrainBeginsIsAnswered(String transport) throws Exception {
+        BackendServer server = BackendServer.start(config(transport, "--io-threads=2"));
+        ExecutorService drainer = Executors.newSingleThreadExecutor();
+        CountDownLatch release = new CountDownLatch(1);
+        Future<Boolean> drained = null;
+        try (Socket client = new Socket()) {
+            Channel listener = server.trafficChannel();
+            AcceptBatches accepts = new AcceptBatches(1);
+            listener.pipeline().addFirst(accepts);
+            // Hold the other event loop, where the listener hands its first connection (round robin).
+            SingleThreadEventExecutor held = null;
+            for (EventExecutor loop : listener.eventLoop().parent()) {
+                if (loop != listener.eventLoop()) {
+                    held = (SingleThreadEventExecutor) loop;
+                }
+            }
+            CountDownLatch holding = new CountDownLatch(1);
+            held.execute(() -> {
+                holding.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+
+            client.connect(new InetSocketAddress("127.0.0.1", server.port()), 10_000);
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write("GET /x HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(accepts.accepted.await(10, TimeUnit.SECONDS)).isTrue();
+            SingleThreadEventExecutor loop = held;
+            assertThat(loop.pendingTasks()).as("the connection's registration waits on the held loop").isEqualTo(1);
+
+            Future<Boolean> drain = drainer.submit(() -> server.drain(Duration.ofSeconds(10)));
+            drained = drain;
+            // Let the held loop go once the drain has either queued something behind the registration (it waits
+            // for it) or begun to shut the event loops down (it did not).
+            Await.until("the drain to wait for the registration or to shut the loops down",
+                    () -> loop.pendingTasks() >= 2 || loop.isShuttingDown() || drain.isDone());
+            release.countDown();
+
+            String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.1 404 Not Found\r\n").contains("\r\nConnection: close\r\n")
+                    .endsWith("default backend - 404");
+            assertThat(drain.get(10, TimeUnit.SECONDS)).as("drained within the timeout").isTrue();
+        } finally {
+            release.countDown();
+            if (drained == null) {
+                server.close();
+            } else {
+                drained.get(20, TimeUnit.SECONDS);
+            }
+            drainer.shutdownNow();
         }
     }
 }
