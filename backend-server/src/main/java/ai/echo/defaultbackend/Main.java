@@ -1,12 +1,12 @@
 package ai.echo.defaultbackend;
 
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -51,22 +51,15 @@ public final class Main {
     }
 
     private static int serve(BackendConfig config, PrintStream out, PrintStream err) {
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        AtomicBoolean stopping = new AtomicBoolean();
         // Our own handlers, not shutdown hooks: a JVM that exits from a hook after SIGTERM reports 143,
-        // and 1.5 exits 0 after draining. A second signal ends the process at once.
-        SignalHandler handler = signal -> {
-            if (stopping.getAndSet(true)) {
-                Runtime.getRuntime().halt(1);
-            }
-            stopRequested.countDown();
-        };
+        // and 1.5 exits 0 after draining.
+        StopSignals stopSignals = new StopSignals(out, config.shutdownTimeout());
         List<String> ignored = new ArrayList<>();
         for (String name : List.of("TERM", "INT")) {
             // The JVM installs no handler for a signal the process was started with ignored (a background
             // job of a non-interactive shell ignores SIGINT, say), where Go's signal.Notify, and so 1.5, would:
             // the signal stays ignored, and saying so at start is all that can be done.
-            if (Signal.handle(new Signal(name), handler) == SignalHandler.SIG_IGN) {
+            if (Signal.handle(new Signal(name), stopSignals) == SignalHandler.SIG_IGN) {
                 ignored.add("SIG" + name);
             }
         }
@@ -92,14 +85,57 @@ public final class Main {
                     String.join(" and ", ignored), ignored.size() == 1 ? "it" : "them",
                     ignored.contains("SIGTERM") ? "SIGKILL" : "SIGTERM");
         }
-        awaitUninterruptibly(stopRequested);
-        out.println("stopping http server...");
-        out.flush();
+        stopSignals.awaitFirst();
         if (!server.drain(config.shutdownTimeout())) {
             log.warn("shutdown timeout of {} reached; remaining connections were closed",
                     GoDuration.format(config.shutdownTimeout()));
         }
         return 0;
+    }
+
+    /**
+     * SIGTERM and SIGINT. The first starts the drain; the ones after it are ignored, as 1.5 ignores them (it
+     * reads its signal channel once): a container runtime may send SIGTERM more than once, and ending the
+     * process then would cut off the requests in flight that the drain is for. {@code --timeout} bounds the
+     * drain all the same, and SIGKILL still ends it at once. One line says so, once, after the stop line.
+     */
+    private static final class StopSignals implements SignalHandler {
+        private final PrintStream out;
+        private final Duration timeout;
+        private final CountDownLatch requested = new CountDownLatch(1);
+        /** The stop line is printed: a signal now is one after the first. Guarded by {@code this}. */
+        private boolean stopping;
+        /** The line about signals after the first is printed. Guarded by {@code this}. */
+        private boolean toldIgnored;
+
+        StopSignals(PrintStream out, Duration timeout) {
+            this.out = out;
+            this.timeout = timeout;
+        }
+
+        /** Runs on a thread the JVM starts for each signal. */
+        @Override
+        public void handle(Signal signal) {
+            synchronized (this) {
+                if (stopping && !toldIgnored) {
+                    toldIgnored = true;
+                    out.println("SIG" + signal.getName() + " ignored: already stopping, within --timeout ("
+                            + GoDuration.format(timeout) + "); later signals are ignored too");
+                    out.flush();
+                }
+            }
+            requested.countDown();
+        }
+
+        /** Waits for the first signal, then prints the stop line. */
+        void awaitFirst() {
+            awaitUninterruptibly(requested);
+            synchronized (this) {
+                out.println("stopping http server...");
+                out.flush();
+                stopping = true;
+            }
+        }
     }
 
     private static void awaitUninterruptibly(CountDownLatch latch) {
