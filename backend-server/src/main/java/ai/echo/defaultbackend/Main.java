@@ -87,8 +87,10 @@ public final class Main {
         }
         stopSignals.awaitFirst();
         if (!server.drain(config.shutdownTimeout())) {
-            log.warn("shutdown timeout of {} reached; remaining connections were closed",
-                    GoDuration.format(config.shutdownTimeout()));
+            // On stderr, where 1.5 says "could not gracefully shutdown http server: context deadline exceeded".
+            err.println("shutdown timeout of " + GoDuration.format(config.shutdownTimeout())
+                    + " reached; remaining connections were closed");
+            err.flush();
         }
         return 0;
     }

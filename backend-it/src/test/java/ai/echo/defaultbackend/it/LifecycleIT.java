@@ -278,6 +278,10 @@ class LifecycleIT {
             Duration took = Duration.ofNanos(System.nanoTime() - signalled);
             assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofSeconds(10));
             assertThat(server.stdout()).contains("stopping http server...");
+            // On stderr, as 1.5's "could not gracefully shutdown http server: context deadline exceeded".
+            assertThat(server.errors()).containsExactly(
+                    "shutdown timeout of 1s reached; remaining connections were closed");
+            assertThat(server.stdout()).doesNotContain("shutdown timeout");
             assertThat(stuck.closedWithin(Duration.ofSeconds(5))).isTrue();
         }
     }
