@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -140,7 +141,7 @@ public record BackendConfig(
             }
         }
         Builder builder = new Builder(DEFAULTS);
-        List<String> positional = FLAGS.apply(builder, args, env);
+        List<String> positional = FLAGS.apply(builder, args, env, builder.origins::put);
         if (!positional.isEmpty()) {
             throw new Flags.InvalidFlagException("unexpected argument: " + Flags.quote(positional.get(0)));
         }
@@ -312,6 +313,8 @@ public record BackendConfig(
         double accessLogSampleRate;
         int accessLogMaxLinesPerSecond;
         boolean metrics;
+        /** Where each setting given came from ({@code "flag"}, {@code "environment variable PORT"}), by flag name. */
+        final Map<String, String> origins = new HashMap<>();
 
         Builder(BackendConfig from) {
             port = from.port;
@@ -337,10 +340,15 @@ public record BackendConfig(
             metrics = from.metrics;
         }
 
+        private String origin(String flag) {
+            return origins.getOrDefault(flag, "default");
+        }
+
         BackendConfig build() {
             if (port != 0 && port == svcPort) {
-                throw new Flags.InvalidFlagException("invalid value \"" + port
-                        + "\" for flag --svc-port: must differ from --port");
+                // Either may be a default the user never set (--port=10254 alone): name both, and say whence.
+                throw new Flags.InvalidFlagException("--port (" + origin("port") + ") and --svc-port ("
+                        + origin("svc-port") + ") are both " + port + "; they must differ");
             }
             return new BackendConfig(port, svcPort, shutdownTimeout, bindAddress, readHeaderTimeout, readTimeout,
                     writeTimeout, idleTimeout, maxRequestLineBytes, maxHeaderBytes, maxConnections, transport,

@@ -68,10 +68,23 @@ final class Flags<B> {
      * @throws InvalidFlagException naming the flag or variable at fault
      */
     List<String> apply(B builder, List<String> args, Map<String, String> env) {
+        return apply(builder, args, env, (name, origin) -> {
+        });
+    }
+
+    /**
+     * As {@link #apply(Object, List, Map)}, telling {@code applied} of each value applied: the flag's name
+     * and where the value came from, {@code "flag"} or {@code "environment variable PORT"}, in the order
+     * applied (so the last told of a flag is the value it has). For messages about settings that are fine
+     * alone and wrong together, which must say which of them the user set, and how.
+     */
+    List<String> apply(B builder, List<String> args, Map<String, String> env, BiConsumer<String, String> applied) {
         for (Flag<B> flag : flags.values()) {
             String value = env.get(flag.envName());
             if (value != null && !value.isBlank()) {
-                applyOne(builder, flag, value, "environment variable " + flag.envName());
+                String origin = "environment variable " + flag.envName();
+                applyOne(builder, flag, value, origin);
+                applied.accept(flag.name(), origin);
             }
         }
         List<String> positional = new ArrayList<>();
@@ -103,6 +116,7 @@ final class Flags<B> {
                 throw new InvalidFlagException("flag needs a value: --" + name);
             }
             applyOne(builder, flag, value, "flag --" + name);
+            applied.accept(name, "flag");
         }
         return positional;
     }

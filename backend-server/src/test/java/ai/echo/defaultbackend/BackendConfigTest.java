@@ -135,10 +135,38 @@ class BackendConfigTest {
         assertThat(parse(Map.of(), "--port=" + text).port()).isEqualTo(port);
     }
 
+    /** Equal ports are one line naming both settings and where each value came from, the user's or not. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--port=10254||--port (flag) and --svc-port (default) are both 10254; they must differ",
+            "--svc-port=0x1F90||--port (default) and --svc-port (flag) are both 8080; they must differ",
+            "--port=9000 --svc-port=9000||--port (flag) and --svc-port (flag) are both 9000; they must differ",
+            "|PORT=9000 SVC_PORT=9000|--port (environment variable PORT) and --svc-port (environment variable "
+                    + "SVC_PORT) are both 9000; they must differ",
+            "|PORT=10254|--port (environment variable PORT) and --svc-port (default) are both 10254; they must differ",
+            "--svc-port=9000|PORT=9000|--port (environment variable PORT) and --svc-port (flag) are both 9000; "
+                    + "they must differ",
+            "--port=9000|PORT=7000 SVC_PORT=9000|--port (flag) and --svc-port (environment variable SVC_PORT) are "
+                    + "both 9000; they must differ",
+    })
+    void equalPortsNameBothSettingsAndWhereEachCameFrom(String args, String env, String message) {
+        List<String> argList = args == null ? List.of() : List.of(args.split(" "));
+        Map<String, String> envMap = new java.util.HashMap<>();
+        if (env != null) {
+            for (String pair : env.split(" ")) {
+                envMap.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+            }
+        }
+        assertThatThrownBy(() -> BackendConfig.parse(argList, envMap))
+                .isInstanceOf(Flags.InvalidFlagException.class)
+                .hasMessage(message);
+    }
+
     @Test
-    void thePortsMustDiffer() {
-        assertThatThrownBy(() -> BackendConfig.parse(List.of("--port=9000", "--svc-port=9000"), Map.of()))
-                .hasMessageContaining("--svc-port");
+    void equalPortsSetOneWayAreFineWhenTheOtherWayWins() {
+        BackendConfig config = parse(Map.of("PORT", "9000", "SVC_PORT", "9000"), "--svc-port=9001");
+        assertThat(List.of(config.port(), config.svcPort())).containsExactly(9000, 9001);
+        assertThat(parse(Map.of(), "--port=0", "--svc-port=0").port()).as("two ephemeral ports").isZero();
     }
 
     @ParameterizedTest(name = "{0} = {1} ns")

@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Start-up, flags, environment, exit codes, the health-check subcommand and the graceful stop. */
@@ -85,6 +86,25 @@ class LifecycleIT {
         ServerProcess server = ServerProcess.launch(null, List.of(), List.of(), Map.of("SVC_PORT", "tcp://10.0.0.1:80"));
         assertThat(server.awaitExit(EXIT)).isEqualTo(2);
         assertThat(server.stderr().lines()).singleElement().asString().contains("SVC_PORT");
+    }
+
+    /**
+     * Equal ports are refused before binding, in one line that names both settings and where each value came
+     * from: {@code --port=10254} alone collides with the service port's default, which the user never set.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--port=10254||--port (flag) and --svc-port (default) are both 10254; they must differ",
+            "--port=9000 --svc-port=9000||--port (flag) and --svc-port (flag) are both 9000; they must differ",
+            "|9000|--port (environment variable PORT) and --svc-port (environment variable SVC_PORT) are both 9000; "
+                    + "they must differ",
+    })
+    void equalPortsAreOneLineNamingBothAndWhereEachCameFromAndExitCode2(String flags, String envPorts, String message) {
+        ServerProcess server = ServerProcess.launch(null, List.of(), flags == null ? List.of() : List.of(flags.split(" ")),
+                envPorts == null ? Map.of() : Map.of("PORT", envPorts, "SVC_PORT", envPorts));
+        assertThat(server.awaitExit(EXIT)).isEqualTo(2);
+        assertThat(server.stderr().lines()).singleElement().asString().isEqualTo(message);
+        assertThat(server.stdout()).isEmpty();
     }
 
     @Test
