@@ -14,19 +14,23 @@ import java.util.Map;
 /**
  * {@code backend-server healthcheck}: GETs {@code /healthz} and exits 0 on a 200, 1 otherwise. It needs no
  * shell, no curl and no Netty, so it serves as the image's exec-form {@code HEALTHCHECK} and as the Helm
- * test hook. It reads {@code PORT} like the server, so in the same container it checks the same port.
+ * test hook. It reads {@code PORT} and {@code BIND_ADDRESS} like the server, so in the same container it
+ * checks the same port on an address the server listens on; flags given to the server it cannot see.
  */
 final class HealthCheck {
 
+    private static final String LOOPBACK = "127.0.0.1";
+
     static final class Target {
-        String host = "127.0.0.1";
+        String host = LOOPBACK;
         int port = BackendConfig.DEFAULTS.port();
         String path = "/healthz";
         Duration timeout = Duration.ofSeconds(2);
     }
 
     private static final Flags<Target> FLAGS = new Flags<Target>()
-            .add("host", "address", "127.0.0.1", "host or address to check", (t, v) -> t.host = host(v))
+            .add("host", "address", LOOPBACK, "host or address to check (env BIND_ADDRESS when it is one address,"
+                    + " as the server)", (t, v) -> t.host = host(v))
             .add("port", "int", Integer.toString(BackendConfig.DEFAULTS.port()),
                     "port to check (env PORT, as the server)", (t, v) -> t.port = Flags.port(v))
             .add("path", "path", "/healthz", "path to GET", (t, v) -> t.path = path(v))
@@ -38,12 +42,17 @@ final class HealthCheck {
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.contains("--help") || args.contains("-help") || args.contains("-h")) {
             out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
-                    + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise.");
+                    + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise. The host and port default"
+                    + " to the server's BIND_ADDRESS (unless every address) and PORT.");
             return 0;
         }
         Target target = new Target();
         try {
-            // Only PORT comes from the environment: HOST and PATH mean other things there.
+            // PORT and BIND_ADDRESS, as the server reads them; not HOST and PATH, which mean other things there.
+            String bindAddress = env.get("BIND_ADDRESS");
+            if (bindAddress != null && !bindAddress.isBlank()) {
+                target.host = hostOf(bindAddress);
+            }
             String port = env.get("PORT");
             List<String> positional = FLAGS.apply(target, args, port == null ? Map.of() : Map.of("PORT", port));
             if (!positional.isEmpty()) {
@@ -111,6 +120,21 @@ final class HealthCheck {
             throw new IllegalArgumentException("must be a host name or an address");
         }
         return host;
+    }
+
+    /** Where to reach a server bound to {@code bindAddress}: that address, or loopback for every address. */
+    private static String hostOf(String bindAddress) {
+        String host;
+        try {
+            host = host(bindAddress);
+        } catch (IllegalArgumentException e) {
+            throw new Flags.InvalidFlagException("invalid value " + Flags.quote(bindAddress)
+                    + " for environment variable BIND_ADDRESS: " + e.getMessage());
+        }
+        // 0.0.0.0, ::, 0:0:0:0:0:0:0:0: the server listens on every address, loopback's among them.
+        boolean everyAddress = host.equals("0.0.0.0")
+                || host.indexOf(':') >= 0 && host.chars().allMatch(c -> c == ':' || c == '0');
+        return everyAddress ? LOOPBACK : host;
     }
 
     private static String path(String value) {

@@ -202,6 +202,28 @@ class LifecycleIT {
         assertThat(nobody.stderr()).startsWith("unhealthy:");
     }
 
+    /**
+     * The image's HEALTHCHECK runs the subcommand with the container's environment: a server that
+     * {@code BIND_ADDRESS} puts on one address is checked there, and only there.
+     */
+    @Test
+    void theHealthCheckSubcommandFollowsBindAddressAsTheServerDoes() {
+        try (ServerProcess server = ServerProcess.launch(null, List.of(), List.of("--port=0", "--svc-port=0"),
+                Map.of("BIND_ADDRESS", "::1")).awaitStarted()) {
+            String port = Integer.toString(server.port());
+            ServerProcess check = ServerProcess.launch(null, List.of(), List.of("healthcheck"),
+                    Map.of("BIND_ADDRESS", "::1", "PORT", port));
+            assertThat(check.awaitExit(EXIT)).as("healthcheck beside a server on ::1: %s", check.stderr()).isZero();
+            assertThat(check.stdout()).isEqualTo("healthy: http://[::1]:" + port + "/healthz answered 200\n");
+        }
+        try (ServerProcess server = ServerProcess.start(List.of(), Map.of())) {
+            ServerProcess check = ServerProcess.launch(null, List.of(), List.of("healthcheck"),
+                    Map.of("BIND_ADDRESS", "::1", "PORT", Integer.toString(server.port())));
+            assertThat(check.awaitExit(EXIT)).as("healthcheck of ::1 beside a server on 127.0.0.1").isEqualTo(1);
+            assertThat(check.stderr()).startsWith("unhealthy: http://[::1]:" + server.port() + "/healthz: ");
+        }
+    }
+
     @Test
     void connectionsPastTheLimitAreClosedAtOnce() {
         try (ServerProcess server = ServerProcess.start("--max-connections=3")) {

@@ -1,0 +1,105 @@
+package ai.echo.defaultbackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The {@code healthcheck} subcommand against the server in process, on real sockets. The image's
+ * {@code HEALTHCHECK} runs it with the container's environment and no flags, so it must find the server
+ * where the server's own environment put it: {@code PORT}, and {@code BIND_ADDRESS} when that is one address.
+ */
+class HealthCheckTest {
+
+    private record Outcome(int code, String out, String err) {
+    }
+
+    private static Outcome check(List<String> args, Map<String, String> env) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            code = HealthCheck.run(args, env, outStream, errStream);
+        }
+        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static BackendServer serverOn(String bindAddress) {
+        return BackendServer.start(((BackendConfig.Run) BackendConfig.parse(List.of("--port=0", "--svc-port=0",
+                "--bind-address=" + bindAddress, "--transport=nio", "--error-files-path=/nonexistent"),
+                Map.of())).config());
+    }
+
+    /**
+     * @param serverAddress where the server listens ({@code --bind-address}; empty: every address)
+     * @param bindAddress   the health check's {@code BIND_ADDRESS}, unset when null
+     * @param flags         the health check's flags, besides none
+     * @param url           the URL the health check reports, {@code P} for the port
+     */
+    @ParameterizedTest(name = "server on \"{0}\", BIND_ADDRESS={1} {2}: {3}")
+    @CsvSource(delimiter = '|', value = {
+            // The server bound to one address: the check goes there, bracketed when IPv6.
+            "::1|::1||0|http://[::1]:P/healthz",
+            "::1|[::1]||0|http://[::1]:P/healthz",
+            "127.0.0.1|127.0.0.1||0|http://127.0.0.1:P/healthz",
+            // Without BIND_ADDRESS, loopback's IPv4 address: not where a server on ::1 listens.
+            "::1|||1|http://127.0.0.1:P/healthz",
+            // The server is elsewhere than BIND_ADDRESS says.
+            "127.0.0.1|::1||1|http://[::1]:P/healthz",
+            // A wildcard is every address: the check asks loopback.
+            "|::||0|http://127.0.0.1:P/healthz",
+            "|[::]||0|http://127.0.0.1:P/healthz",
+            "|0.0.0.0||0|http://127.0.0.1:P/healthz",
+            "|0:0:0:0:0:0:0:0||0|http://127.0.0.1:P/healthz",
+            "|' '||0|http://127.0.0.1:P/healthz",
+            // An explicit --host wins over BIND_ADDRESS.
+            "::1|127.0.0.1|--host=::1|0|http://[::1]:P/healthz",
+            "::1|::1|--host=127.0.0.1|1|http://127.0.0.1:P/healthz",
+    })
+    void followsBindAddressAsTheServerDoesUnlessHostIsGiven(String serverAddress, String bindAddress, String flags,
+                                                           int code, String url) {
+        try (BackendServer server = serverOn(serverAddress == null ? "" : serverAddress)) {
+            Map<String, String> env = new HashMap<>();
+            env.put("PORT", Integer.toString(server.port()));
+            if (bindAddress != null) {
+                env.put("BIND_ADDRESS", bindAddress);
+            }
+            List<String> args = new ArrayList<>();
+            if (flags != null) {
+                args.add(flags);
+            }
+            Outcome outcome = check(args, env);
+            String expected = url.replace("P", Integer.toString(server.port()));
+            assertThat(outcome.code()).as("exit code; out: %s err: %s", outcome.out(), outcome.err()).isEqualTo(code);
+            if (code == 0) {
+                assertThat(outcome.out()).isEqualTo("healthy: " + expected + " answered 200\n");
+                assertThat(outcome.err()).isEmpty();
+            } else {
+                assertThat(outcome.err()).startsWith("unhealthy: " + expected + ": ");
+                assertThat(outcome.out()).isEmpty();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "BIND_ADDRESS={0}")
+    @CsvSource(delimiter = '|', value = {
+            "a/b|healthcheck: invalid value \"a/b\" for environment variable BIND_ADDRESS: must be a host name or "
+                    + "an address",
+            "[]|healthcheck: invalid value \"[]\" for environment variable BIND_ADDRESS: must be a host name or "
+                    + "an address",
+    })
+    void aBindAddressThatIsNoAddressIsNamedWithExitCode2(String bindAddress, String message) {
+        Outcome outcome = check(List.of(), Map.of("BIND_ADDRESS", bindAddress));
+        assertThat(outcome.code()).isEqualTo(2);
+        assertThat(outcome.err()).isEqualTo(message + "\n");
+    }
+}
