@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  *       that one's answer;</li>
  *   <li>between requests, a keep-alive connection may stay idle for the idle timeout;</li>
  *   <li>a client that stops reading its responses (the outbound buffer stays over its high-water mark) is
- *       closed after the write timeout.</li>
+ *       closed after the write timeout;</li>
+ *   <li>once the server drains, a connection that has sent nothing is closed when it is
+ *       {@linkplain #SILENT_IDLE_ON_DRAIN_NANOS 5 s} old, as Go's {@code Shutdown} closes one.</li>
  * </ul>
  * Expired connections are closed without a response, as 1.5 does.
  *
@@ -38,6 +40,14 @@ final class ConnectionGuard implements Runnable {
             return "DRAIN";
         }
     };
+
+    /**
+     * How old a connection that has sent nothing must be for a drain to close it as idle: Go's
+     * {@code Shutdown} counts a new connection as idle from 5 s after it opened ({@code closeIdleConns},
+     * golang/go#22682), so one that a load balancer opened and never used does not hold the drain until its
+     * header timeout (10 s), while one whose request is on its way is spared.
+     */
+    private static final long SILENT_IDLE_ON_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private enum Phase {
         NEW,
@@ -67,6 +77,8 @@ final class ConnectionGuard implements Runnable {
      * within the read that brought its first byte never needs that clock read.
      */
     private boolean startPending;
+    /** The server is draining: a connection still {@link Phase#NEW} is due at 5 s old. */
+    private boolean draining;
     private boolean writeBlocked;
     private long writeBlockedSince;
     private ScheduledFuture<?> timer;
@@ -176,11 +188,33 @@ final class ConnectionGuard implements Runnable {
     }
 
     /**
-     * True between two requests on a keep-alive connection: it can be closed without losing anything. A
-     * connection that has sent nothing yet is not idle: its request may already be in the socket, unread
-     * (Go's server spares such connections too); it ends with its answer or at its header timeout.
+     * The server drains (on {@link #DRAIN}).
+     *
+     * @return true when the connection can be closed now: it is {@linkplain #isIdle() idle}, or has sent
+     *         nothing and is 5 s old; one that has sent nothing and is younger is closed at that age by the
+     *         timer, unless a first byte comes before then and makes it a request, answered as usual
      */
-    boolean isIdle() {
+    boolean drain() {
+        draining = true;
+        if (isIdle() || started && silentPastDrainAge(ticker.nanoTime())) {
+            return true;
+        }
+        rearm();
+        return false;
+    }
+
+    /** Draining, the connection has sent nothing and is old enough by {@code now} to be closed as idle. */
+    private boolean silentPastDrainAge(long now) {
+        return draining && phase == Phase.NEW && now - (phaseStart + SILENT_IDLE_ON_DRAIN_NANOS) >= 0;
+    }
+
+    /**
+     * True between two requests on a keep-alive connection: it can be closed without losing anything. A
+     * connection that has sent nothing yet is not idle here: its request may already be in the socket,
+     * unread. Go's server spares such a connection for its first 5 s, and so does a drain here, which closes
+     * it at 5 s old ({@link #drain()}); otherwise it ends with its answer or at its header timeout.
+     */
+    private boolean isIdle() {
         return phase == Phase.IDLE && !writeBlocked;
     }
 
@@ -214,6 +248,9 @@ final class ConnectionGuard implements Runnable {
         switch (phase) {
             case NEW:
             case HEAD:
+                if (phase == Phase.NEW && draining) {
+                    deadline = phaseStart + SILENT_IDLE_ON_DRAIN_NANOS;
+                }
                 deadline = earliest(deadline, phaseStart, readHeaderNanos);
                 deadline = earliest(deadline, phaseStart, readNanos);
                 break;
@@ -268,8 +305,10 @@ final class ConnectionGuard implements Runnable {
         if (deadline == Long.MAX_VALUE) {
             return;
         }
-        if (ticker.nanoTime() - deadline >= 0) {
-            if (phase != Phase.LINGER) {
+        long now = ticker.nanoTime();
+        if (now - deadline >= 0) {
+            // Neither the lingering close nor a drain's close of a silent connection is a timeout.
+            if (phase != Phase.LINGER && !silentPastDrainAge(now)) {
                 onTimeout.run();
             }
             ctx.close();

@@ -174,10 +174,13 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         guard.cancel();
     }
 
-    /** On {@link ConnectionGuard#DRAIN}, an idle connection is closed; a busy one ends after its answer. */
+    /**
+     * On {@link ConnectionGuard#DRAIN}, an idle connection is closed, and one that has sent nothing once it
+     * is 5 s old (now, or by the guard's timer); a busy one ends after its answer.
+     */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ConnectionGuard.DRAIN && guard.isIdle()) {
+        if (evt == ConnectionGuard.DRAIN && guard.drain()) {
             ctx.close();
             return;
         }

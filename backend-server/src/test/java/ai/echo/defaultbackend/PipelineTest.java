@@ -51,7 +51,10 @@ class PipelineTest {
     }
 
     private EmbeddedChannel open(BackendConfig config) {
-        ServerState state = new ServerState();
+        return open(config, new ServerState());
+    }
+
+    private EmbeddedChannel open(BackendConfig config, ServerState state) {
         BackendInitializer initializer = new BackendInitializer(config, new Responses(), state,
                 new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE);
         channel = new EmbeddedChannel();
@@ -856,6 +859,70 @@ class PipelineTest {
         send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(received(channel)).isEqualTo(response("HTTP/1.1 200 OK", "ok", "close", false));
         assertThat(channel.isOpen()).isFalse();
+    }
+
+    /**
+     * As Go's Shutdown (closeIdleConns, golang/go#22682): a connection that has sent nothing counts as idle
+     * once it is 5 s old, so the drain does not wait out its header timeout (10 s) for it. Younger, its
+     * request may be on its way, and it is spared until then.
+     */
+    @Test
+    void drainingClosesASilentConnectionOnceItIsFiveSecondsOld() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(BackendConfig.DEFAULTS, state);
+        elapse(channel, Duration.ofSeconds(2));
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).as("2 s old").isTrue();
+        elapse(channel, Duration.ofMillis(2900));
+        assertThat(channel.isOpen()).as("4.9 s old").isTrue();
+        elapse(channel, Duration.ofMillis(100));
+        assertThat(channel.isOpen()).as("5 s old").isFalse();
+        assertThat(received(channel)).as("closed silently").isEmpty();
+        assertThat(state.timeouts()).as("closed as idle, not for a timeout").isZero();
+    }
+
+    @Test
+    void drainingClosesAtOnceASilentConnectionOlderThanFiveSeconds() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(BackendConfig.DEFAULTS, state);
+        elapse(channel, Duration.ofSeconds(6));
+        assertThat(channel.isOpen()).as("within its header timeout").isTrue();
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(received(channel)).isEmpty();
+        assertThat(state.timeouts()).isZero();
+    }
+
+    @Test
+    void aFirstByteBeforeFiveSecondsMakesTheSilentConnectionARequestTheDrainAnswers() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(BackendConfig.DEFAULTS, state);
+        elapse(channel, Duration.ofSeconds(1));
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        elapse(channel, Duration.ofMillis(3900));
+        send(channel, "GET /healthz HTTP/1.1\r\n");
+        elapse(channel, Duration.ofSeconds(3));
+        assertThat(channel.isOpen()).as("a request under way, 7.9 s old, within its header timeout").isTrue();
+        send(channel, "Host: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 200 OK", "ok", "close", false));
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void aSilentConnectionsShorterHeaderTimeoutStillEndsItFirstDuringTheDrain() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30)),
+                state);
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        elapse(channel, Duration.ofMillis(2900));
+        assertThat(channel.isOpen()).isTrue();
+        elapse(channel, Duration.ofMillis(200));
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(state.timeouts()).as("its header timeout, counted as one").isEqualTo(1);
     }
 
     @Test

@@ -329,6 +329,29 @@ class LifecycleIT {
     }
 
     /**
+     * A connection that has sent nothing (a load balancer's TCP check, a browser's preconnect) does not hold
+     * the drain until its header timeout (10 s): as Go's Shutdown does, the server closes it once it is 5 s
+     * old, and the drain ends there, well within {@code --timeout}.
+     */
+    @Test
+    void aSilentConnectionHoldsTheDrainOnlyUntilItIsFiveSecondsOld() {
+        try (ServerProcess server = ServerProcess.start("--timeout=30s")) {
+            long opened = System.nanoTime();
+            try (RawConnection silent = RawConnection.open(server.port())) {
+                server.awaitOpenTrafficConnections(1);
+                server.terminate();
+                assertThat(server.awaitExit(EXIT)).isZero();
+                Duration took = Duration.ofNanos(System.nanoTime() - opened);
+                assertThat(took).as("from the connection's opening to the exit")
+                        .isBetween(Duration.ofSeconds(5), Duration.ofSeconds(7));
+                assertThat(silent.closedWithin(Duration.ofSeconds(1))).isTrue();
+                assertThat(server.output()).contains("stopping http server...");
+                assertThat(server.stderr()).as("the drain ended before --timeout").isEmpty();
+            }
+        }
+    }
+
+    /**
      * A process started with SIGINT ignored (a background job of a non-interactive shell) keeps it ignored:
      * the JVM installs no handler for it, where Go's would. The server says so at start, and SIGTERM still
      * stops it as always.
