@@ -8,6 +8,7 @@ import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.util.NetUtil;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -157,10 +158,10 @@ public final class BackendServer implements AutoCloseable {
         return allocator;
     }
 
+    /** {@code *:8080}, {@code 127.0.0.1:8080} or {@code [::1]:8080}: IPv6 compressed, as people write it. */
     private static String describe(SocketAddress address) {
         InetSocketAddress inet = (InetSocketAddress) address;
-        String host = inet.getAddress().isAnyLocalAddress() ? "*" : inet.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
+        return inet.getAddress().isAnyLocalAddress() ? "*:" + inet.getPort() : NetUtil.toSocketAddressString(inet);
     }
 
     private static String reason(Throwable e) {

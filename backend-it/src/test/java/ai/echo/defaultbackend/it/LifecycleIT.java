@@ -124,6 +124,26 @@ class LifecycleIT {
         }
     }
 
+    /** An address named in a bind error reads as it is usually written: IPv6 compressed and bracketed. */
+    @ParameterizedTest(name = "--bind-address={0}")
+    @CsvSource({
+            "127.0.0.1, 127.0.0.1, 127.0.0.1",
+            "::1, ::1, [::1]",
+            "[::1], ::1, [::1]",
+            "0:0:0:0:0:0:0:1, ::1, [::1]",
+    })
+    void aPortInUseOnOneAddressNamesThatAddress(String bindAddress, String taken, String printed) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(taken, 0));
+            int port = socket.getLocalPort();
+            ServerProcess server = ServerProcess.launch(List.of("--bind-address=" + bindAddress, "--port=" + port,
+                    "--svc-port=0"));
+            assertThat(server.awaitExit(EXIT)).isEqualTo(1);
+            assertThat(server.stderr().lines()).singleElement().asString()
+                    .isEqualTo("cannot listen on " + printed + ":" + port + ": address already in use");
+        }
+    }
+
     @Test
     void helpAndVersionExit0() {
         ServerProcess help = ServerProcess.launch(List.of("--help"));
