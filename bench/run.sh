@@ -15,8 +15,9 @@ Starts the packaged server (backend-server/target/backend-server.jar, built when
 (one worker, access log off, the same /healthz and 404 answers) on free 127.0.0.1 ports, each pinned to
 core 0, drives them with wrk pinned to core 1, and prints Markdown tables: medians and min-max over the
 repetitions, ratios to nginx, server CPU time per request (user+system from /proc/PID/stat), p50/p99
-latency, RSS idle (0.5 s and 10 s after start) / under load / after load, the peak RSS of a fresh
-process under the keep-alive cases alone, the bytes the server allocates per request in each case
+latency (none for pipelining, which wrk times per 16-request batch, not per request), RSS idle (0.5 s
+and 10 s after start) / under load / after load, the peak RSS of a fresh process under the keep-alive
+cases alone, the bytes the server allocates per request in each case
 (a fresh process, from its collector's log), RSS with 10,000 idle keep-alive connections, and the time
 from process start to the first /healthz 200 for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
 
