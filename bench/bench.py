@@ -566,6 +566,8 @@ class Bench:
         for server in servers:
             report.memory[server.name]["rest"] = server.rss_kb()
         cases = self.selected_cases()
+        for case in cases:
+            report.planned[case["key"]] = args.reps
         skipped = {}
         for case in cases:
             for server in servers:
@@ -720,6 +722,7 @@ class Bench:
         """Warms every server up on `case` (unless `warmup` is 0), then runs it on each `reps` times into the
         report, the one to go first turning round with each repetition, so that a burst of noise from the rest
         of the machine lands on all of them."""
+        report.planned[case["key"]] = reps
         for server in servers:
             if warmup:
                 self.wrk(server, case, warmup)
@@ -1137,12 +1140,20 @@ def parse_wrk(out):
     }
 
 
-def median_range(values, fmt="{:.0f}"):
+def median_range(values, fmt="{:.0f}", planned=None, spread=True):
+    """Median (min-max) of the values; "-" for none. With `planned`, the repetitions there were: when fewer
+    values than that exist (wrk printed no such figure in some runs), "k of n" is added, so that a median of one
+    run of five does not read as a median of five."""
     if not values:
         return "-"
     text = fmt.format(statistics.median(values))
-    if len(values) > 1:
-        text += " (" + fmt.format(min(values)) + "-" + fmt.format(max(values)) + ")"
+    detail = []
+    if spread and len(values) > 1:
+        detail.append(fmt.format(min(values)) + "-" + fmt.format(max(values)))
+    if planned and len(values) < planned:
+        detail.append(f"{len(values)} of {planned}")
+    if detail:
+        text += " (" + ", ".join(detail) + ")"
     return text
 
 
@@ -1151,13 +1162,15 @@ def batch_na(case):
     return f"n/a: wrk times {case['batch']}-request batches"
 
 
-def ratio_cell(ratios, higher_is_better=False):
+def ratio_cell(ratios, higher_is_better=False, planned=None):
     """Median (min-max) of per-repetition ratios ours/theirs, then in how many of the repetitions ours did better
-    (k/n): a median of 1.00 with 9/12 says more than one with 6/12, on a machine whose speed moves between runs."""
+    (k/n): a median of 1.00 with 9/12 says more than one with 6/12, on a machine whose speed moves between runs.
+    With `planned`, "(k of n)" follows when only k of the n repetitions gave both figures."""
     if not ratios:
         return "-"
     ahead = sum(1 for r in ratios if (r > 1.0 if higher_is_better else r < 1.0))
-    return f"{median_range(ratios, '{:.2f}')}, {ahead}/{len(ratios)}"
+    partial = f" ({len(ratios)} of {planned})" if planned and len(ratios) < planned else ""
+    return f"{median_range(ratios, '{:.2f}')}, {ahead}/{len(ratios)}{partial}"
 
 
 class Report:
@@ -1165,6 +1178,7 @@ class Report:
         self.args = args
         self.bench = bench
         self.results = {}  # (case key, server) -> {rep: result}
+        self.planned = {}  # case key -> the repetitions planned, against which a figure's count is shown
         self.memory = {"backend": {}, "baseline": {}, "nginx": {}}
         self.idle = {}
         self.keepalive_peak = {}  # server -> RSS before, sampled peak, VmHWM, after (kB)
@@ -1183,7 +1197,18 @@ class Report:
         self.results.setdefault((case["key"], server), {})[rep] = result
 
     def values(self, key, server, field):
+        """The field's value in each run that has one: a run whose wrk printed no such figure is left out, so
+        the tables print how many of the planned repetitions a median is over (`cell`, `ratio`)."""
         return [r[field] for r in self.results.get((key, server), {}).values() if r[field] is not None]
+
+    def cell(self, key, server, field, fmt="{:.0f}", scale=1.0, spread=True):
+        """Median (min-max) of a field over the runs, "(k of n)" when only k of the n planned runs gave it."""
+        return median_range([v / scale for v in self.values(key, server, field)], fmt, self.planned.get(key),
+                            spread)
+
+    def ratio(self, key, field, server="backend", to="nginx", higher_is_better=False):
+        """The ratio cell of a field, "(k of n)" when only k of the n planned repetitions gave both figures."""
+        return ratio_cell(self.ratios(key, field, server, to), higher_is_better, self.planned.get(key))
 
     def ratios(self, key, field, server="backend", to="nginx"):
         ours = self.results.get((key, server), {})
@@ -1212,6 +1237,8 @@ class Report:
                    f"{args.duration} s per run, {args.reps} repetition(s) after a {args.warmup} s warm-up per case")
         out.append(f"- server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; load average at the end: "
                    f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        out.append("- in every table, \"(k of n)\" after a median or a ratio: it is over only k of the n repetitions, "
+                   "wrk having printed no such figure in the others; \"-\": in none")
         out.append("")
         if self.cases:
             out.append("Medians (min-max) over the repetitions; ratio = median (min-max) of per-repetition "
@@ -1233,19 +1260,17 @@ class Report:
                     if why:
                         out.append(f"| {case['name']} | {server} | {why} | | | | | | | | | | |")
                         continue
-                    rps = self.values(case["key"], server, "rps")
-                    cpu = self.values(case["key"], server, "cpu_us")
-                    user = self.values(case["key"], server, "user_us")
-                    system = self.values(case["key"], server, "sys_us")
-                    core = self.values(case["key"], server, "core_busy")
+                    key = case["key"]
+                    planned = self.planned.get(key)
+                    cpu = self.values(key, server, "cpu_us")
                     ours = server != "nginx"
-                    ratio_rps = ratio_cell(self.ratios(case["key"], "rps", server), True) if ours else ""
-                    ratio_cpu = ratio_cell(self.ratios(case["key"], "cpu_us", server)) if ours else ""
-                    ratio_p99 = ratio_cell(self.ratios(case["key"], "p99_us", server)) if ours else ""
-                    per_cpu_s = [1e6 / c for c in cpu if c]
-                    p50 = median_range(self.values(case['key'], server, 'p50_us'))
-                    p99 = median_range(self.values(case['key'], server, 'p99_us'))
-                    slowest = median_range([m / 1000 for m in self.values(case['key'], server, 'max_us')], '{:.1f}')
+                    ratio_rps = self.ratio(key, "rps", server, higher_is_better=True) if ours else ""
+                    ratio_cpu = self.ratio(key, "cpu_us", server) if ours else ""
+                    ratio_p99 = self.ratio(key, "p99_us", server) if ours else ""
+                    per_cpu_s = median_range([1e6 / c for c in cpu if c], planned=planned)
+                    p50 = self.cell(key, server, "p50_us")
+                    p99 = self.cell(key, server, "p99_us")
+                    slowest = self.cell(key, server, "max_us", "{:.1f}", 1000.0)
                     if case.get("batch"):
                         # wrk times a write of `batch` requests, not a request (bench/pipeline.lua): no per-request
                         # latency for any server, so no ratio either, and the slowest figure is a batch's.
@@ -1253,12 +1278,13 @@ class Report:
                         ratio_p99 = "n/a" if ours else ""
                         slowest += " per batch"
                     out.append(
-                        f"| {case['name']} | {server} | {median_range(rps)} | {ratio_rps} | "
-                        f"{median_range(cpu, '{:.2f}')} ({median_range(user, '{:.2f}').split(' ')[0]} + "
-                        f"{median_range(system, '{:.2f}').split(' ')[0]}) | {ratio_cpu} | "
-                        f"{median_range(per_cpu_s)} | {median_range([c * 100 for c in core])} % | "
+                        f"| {case['name']} | {server} | {self.cell(key, server, 'rps')} | {ratio_rps} | "
+                        f"{self.cell(key, server, 'cpu_us', '{:.2f}')} "
+                        f"({self.cell(key, server, 'user_us', '{:.2f}', spread=False)} + "
+                        f"{self.cell(key, server, 'sys_us', '{:.2f}', spread=False)}) | {ratio_cpu} | "
+                        f"{per_cpu_s} | {self.cell(key, server, 'core_busy', scale=0.01)} % | "
                         f"{p50} | {p99} | {ratio_p99} | {slowest} | "
-                        f"{sum(self.values(case['key'], server, 'timeouts'))} |")
+                        f"{sum(self.values(key, server, 'timeouts'))} |")
             out.append("")
             out.append(f"| memory (RSS, MiB) | idle, 0.5 s after the first answer | idle, {self.args.idle_rest:g} s "
                        "after it | peak under keep-alive load (sampled) | VmHWM | after load |")
@@ -1278,7 +1304,7 @@ class Report:
                 for case in self.cases:
                     out.append(f"| {case['name']} | " + " | ".join(
                         batch_na(case) if field == "p99_us" and case.get("batch")
-                        else ratio_cell(self.ratios(case["key"], field, "backend", "baseline"), field == "rps")
+                        else self.ratio(case["key"], field, "backend", "baseline", field == "rps")
                         for field in ("rps", "cpu_us", "p99_us")) + " |")
                 out.append("")
         if self.keepalive_peak:
@@ -1299,15 +1325,11 @@ class Report:
             out.append("|---|---|---|---|---|---|---|")
             def both(key, field, fmt):
                 """The two servers' medians, ours first."""
-                medians = []
-                for name in ("backend", "nginx"):
-                    values = self.values(key, name, field)
-                    medians.append(fmt.format(statistics.median(values)) if values else "-")
-                return " / ".join(medians)
+                return " / ".join(self.cell(key, name, field, fmt, spread=False) for name in ("backend", "nginx"))
 
             def ratio(key, field):
                 """Median (min-max) of the per-repetition ratios, ours to nginx's, and in how many ours was lower."""
-                return ratio_cell(self.ratios(key, field))
+                return self.ratio(key, field)
 
             for count, pause, key in self.scaling:
                 out.append(f"| {count} ({pause} ms) | {both(key, 'rps', '{:.0f}')} | "
@@ -1326,14 +1348,13 @@ class Report:
             out.append("|---|---|---|---|---|---|---|---|---|---|")
 
             def pair(key, field, fmt="{:.1f}", scale=1000.0):
-                return " / ".join(fmt.format(statistics.median(v) / scale) if v else "-"
-                                  for v in (self.values(key, name, field) for name in ("backend", "nginx")))
+                return " / ".join(self.cell(key, name, field, fmt, scale, spread=False) for name in ("backend", "nginx"))
 
             for duration, key in self.tail:
                 out.append(f"| {duration} s | {pair(key, 'rps', '{:.0f}', 1.0)} | {pair(key, 'p50_us')} | "
                            f"{pair(key, 'p90_us')} | {pair(key, 'p99_us')} | {pair(key, 'p999_us')} | "
                            f"{pair(key, 'max_us')} | "
-                           + " | ".join(ratio_cell(self.ratios(key, f))
+                           + " | ".join(self.ratio(key, f)
                                         for f in ("p99_us", "p999_us", "max_us")) + " |")
             out.append("")
         if self.floor:
@@ -1350,11 +1371,10 @@ class Report:
             names = ("backend", "floor", "nginx")
 
             def each(key, field, fmt):
-                return " / ".join(fmt.format(statistics.median(v)) if v else "-"
-                                  for v in (self.values(key, name, field) for name in names))
+                return " / ".join(self.cell(key, name, field, fmt, spread=False) for name in names)
 
             def ratio(key, field, server, to):
-                return ratio_cell(self.ratios(key, field, server, to))
+                return self.ratio(key, field, server, to)
 
             for name, key in self.floor:
                 out.append(f"| {name} | {each(key, 'rps', '{:.0f}')} | {each(key, 'cpu_us', '{:.2f}')} | "
