@@ -185,6 +185,29 @@ def java_major(java):
     return int(match.group(1)) if match else 0
 
 
+def kill_group(pgid):
+    """SIGKILL to a process group started by this script (start_new_session), if anything of it is left."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_group(command, timeout, **kwargs):
+    """subprocess.run in a process group of its own, killed whole whatever ends the wait: a timeout, or SIGTERM,
+    SIGHUP or Ctrl-C raising in this process. subprocess.run would kill only the process it started, and the AOT
+    training program starts the server it trains."""
+    process = subprocess.Popen(command, start_new_session=True, **kwargs)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except BaseException:
+        kill_group(process.pid)
+        process.wait()
+        raise
+    kill_group(process.pid)  # anything it started and left behind
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
 def tail(path, lines=10):
     """The last lines of a log file, or nothing when it cannot be read."""
     try:
@@ -210,8 +233,12 @@ class Server:
     def start(self):
         self.started_at = time.monotonic()
         with open(self.log_path, "ab") as out:
+            # A session of its own (taskset execs the server, which leads it): stop() can then kill the whole
+            # group, nginx's worker with its master, and Ctrl-C in a terminal reaches only this script, which
+            # stops the servers itself.
             self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE] + self.command, stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env)
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env,
+                                            start_new_session=True)
         return self
 
     def wait_ready(self, timeout=30.0, interval=0.001):
@@ -271,22 +298,27 @@ class Server:
         return count
 
     def stop(self, timeout=15.0):
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        # nginx stops gracefully on SIGQUIT; the backend on SIGTERM (and SIGQUIT would make the JVM dump threads).
-        self.process.send_signal(signal.SIGQUIT if self.name == "nginx" else signal.SIGTERM)
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise BenchError(f"{self.name} did not stop within {timeout} s")
+            if self.process.poll() is None:
+                # nginx stops gracefully on SIGQUIT; the backend on SIGTERM (SIGQUIT would make the JVM dump threads).
+                self.process.send_signal(signal.SIGQUIT if self.name == "nginx" else signal.SIGTERM)
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    raise BenchError(f"{self.name} did not stop within {timeout} s")
+        finally:
+            # The whole group, not only the process started: killing nginx's master alone would leave its worker
+            # running, and so would a master that died by itself.
+            kill_group(self.process.pid)
+            if self.process.poll() is None:
+                self.process.wait()
 
 
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.tmp = tempfile.mkdtemp(prefix="defaultbackend-bench-")
         self.failures = []
         self.running = []
         self.trained = {}  # (java, flags, archive kind, jar) -> the flags that use the archive
@@ -295,6 +327,8 @@ class Bench:
         self.java = args.java
         self.java_major = java_major(self.java)
         self.jvm_flags, self.flags_source = self.flags_for(self.java_major)
+        # Last, so that nothing above can fail with the folder made and main() not yet in its try.
+        self.tmp = tempfile.mkdtemp(prefix="defaultbackend-bench-")
 
     # ---- starting servers ---------------------------------------------------------------------------
 
@@ -369,10 +403,14 @@ class Bench:
         return server
 
     def stop(self, server):
-        self.running.remove(server)
+        # Out of the running list only once stopped: a signal during the stop leaves it there for cleanup().
         server.stop()
+        self.running.remove(server)
 
     def cleanup(self):
+        # A second signal must not cut the cleanup short and leave servers or the temporary folder behind.
+        for sig in STOP_SIGNALS + (signal.SIGINT,):
+            signal.signal(sig, signal.SIG_IGN)
         for server in list(self.running):
             try:
                 server.stop()
@@ -412,7 +450,7 @@ class Bench:
         user0, sys0 = server.cpu_ticks()
         sampler.start()
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30)
+            result = run_group(command, duration + 30, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         finally:
             done.set()
             sampler.join()
@@ -1024,8 +1062,8 @@ class Bench:
         log_path = os.path.join(self.tmp, f"{slug}_training.log")
         with open(log_path, "wb") as out:
             try:
-                result = subprocess.run([java, AOT_TRAINING, path] + server, stdout=out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, timeout=300)
+                result = run_group([java, AOT_TRAINING, path] + server, 300, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
             except subprocess.TimeoutExpired:
                 raise BenchError(f"the AOT training run took over 300 s; see {log_path}")
         if result.returncode != 0 or not os.path.exists(path):
@@ -1506,8 +1544,21 @@ def parse_args(argv):
     return args
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def exit_on_signal(signum, frame):
+    """SIGTERM or SIGHUP (run.sh execs this script, so they come here): raised as SystemExit, so that main's
+    finally stops the servers, kills wrk (run_group) and removes the temporary folder; Python's default for
+    both is to die on the spot, leaving the servers running."""
+    log(f"{signal.Signals(signum).name}: stopping the servers and removing the temporary folder")
+    raise SystemExit(128 + signum)
+
+
 def main(argv):
     args = parse_args(argv)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, exit_on_signal)
     bench = Bench(args)
     try:
         return bench.run()

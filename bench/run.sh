@@ -95,7 +95,9 @@ Options:
   -h, --help           this help
 
 Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
-The full suite takes about 30 minutes; every load is bounded in time and stops by itself.
+The full suite takes about 30 minutes; every load is bounded in time and stops by itself. Interrupted
+(Ctrl-C, SIGTERM, SIGHUP), it stops the servers (each in a process group of its own: nginx's worker goes
+with its master), wrk and any AOT training run, removes its temporary folder, and exits 128 + the signal.
 USAGE
 }
 
