@@ -16,10 +16,11 @@ Starts the packaged server (backend-server/target/backend-server.jar, built when
 core 0, drives them with wrk pinned to core 1, and prints Markdown tables: medians and min-max over the
 repetitions, ratios to nginx, server CPU time per request (user+system from /proc/PID/stat), p50/p99
 latency (none for pipelining, which wrk times per 16-request batch, not per request), RSS idle (0.5 s
-and 10 s after start) / under load / after load, the peak RSS of a fresh process under the keep-alive
-cases alone, the bytes the server allocates per request in each case
-(a fresh process, from its collector's log), RSS with 10,000 idle keep-alive connections, and the time
-from process start to the first /healthz 200 for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
+and 10 s after each server's own first /healthz 200; AOT caches are trained before any server starts) /
+under load / after load, the peak RSS of a fresh process under the keep-alive cases alone, the bytes the
+server allocates per request in each case (a fresh process, from its collector's log), RSS with 10,000
+idle keep-alive connections, and the time from process start to the first /healthz 200 for JDK 17,
+Temurin 25 and Temurin 25 with an AOT cache.
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
