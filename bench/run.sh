@@ -19,8 +19,9 @@ latency (none for pipelining, which wrk times per 16-request batch, not per requ
 and 10 s after each server's own first /healthz 200; AOT caches are trained before any server starts) /
 under load / after load, the peak RSS of a fresh process under the keep-alive cases alone, the bytes the
 server allocates per request in each case (a fresh process, from its collector's log), RSS with 10,000
-idle keep-alive connections, and the time from process start to the first /healthz 200 for JDK 17,
-Temurin 25 and Temurin 25 with an AOT cache.
+idle keep-alive connections (ours with -XX:MaxRAM=160m, --max-connections 10100 and --idle-timeout 2m
+added, nginx with keepalive_timeout 120s), and the time from process start to the first /healthz 200
+for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
@@ -61,7 +62,8 @@ Options:
   --warmup S           warm-up seconds per case and server (default 5)
   --startup-reps N     start-ups per start-up variant (default 5)
   --idle-rest S        seconds after the first answer of the second idle RSS reading (default 10)
-  --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke)
+  --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke; capped by the
+                       open-files limit); ours gets --max-connections N+100
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these cases (throughput, floor and alloc): ka64 ka1000 close pipe16 xcode
                        healthz proxied ka64paced ka1000paced xcodepaced (proxied: ingress-nginx's
