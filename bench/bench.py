@@ -286,6 +286,22 @@ class Server:
                 pass
         return total
 
+    def pss_kb(self):
+        """PSS (proportional set size), summed over the processes: a page shared by several processes is split
+        between them, where RSS counts it in each (nginx's master and worker share most of theirs). Read from
+        /proc/PID/smaps_rollup, which walks the process's mappings: read at rest, never under load."""
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+                            break
+            except OSError:
+                pass
+        return total
+
     def open_sockets(self):
         count = 0
         for pid in self.pids():
@@ -609,6 +625,8 @@ class Bench:
                 late = time.monotonic() - (server.ready_at + after)
                 time.sleep(max(0.0, -late))
                 report.memory[server.name][label] = server.rss_kb()
+                if label == "rest":
+                    report.memory[server.name]["pss_rest"] = server.pss_kb()
                 if late > 0.1:
                     note = (f"{server.name}'s idle RSS {after:g} s after its first answer was read {late:.1f} s "
                             "late (the servers after it took that long to start)")
@@ -669,6 +687,7 @@ class Bench:
         time.sleep(2)
         for server in servers:
             report.memory[server.name]["after"] = server.rss_kb()
+            report.memory[server.name]["pss_after"] = server.pss_kb()
             report.memory[server.name]["hwm"] = server.rss_kb("VmHWM")
             self.stop(server)
 
@@ -691,7 +710,8 @@ class Bench:
                 for case in sequence:
                     peak = max(peak, self.wrk(server, case, self.args.duration)["peak_rss_kb"])
                 report.keepalive_peak[server.name] = {"before": before, "peak": peak,
-                                                      "hwm": server.rss_kb("VmHWM"), "after": server.rss_kb()}
+                                                      "hwm": server.rss_kb("VmHWM"), "after": server.rss_kb(),
+                                                      "pss_after": server.pss_kb()}
                 log(f"keep-alive load alone, {server.name}: {before / 1024:.1f} MiB before, "
                     f"peak {peak / 1024:.1f} MiB")
             except (BenchError, OSError, subprocess.TimeoutExpired) as e:
@@ -927,6 +947,7 @@ class Bench:
                     # then, and its transient memory is still counted half a second later.
                     time.sleep(self.args.idle_settle)
                     rss_settled = server.rss_kb()
+                    pss_settled = server.pss_kb()
                     sockets = server.open_sockets() - sockets_before
                     if sockets < count:
                         raise BenchError(f"only {sockets} sockets opened in the server for {count} connections")
@@ -939,6 +960,7 @@ class Bench:
                     for s in held:
                         s.close()
                 report.idle[server.name] = {"before": before, "with": rss, "settled": rss_settled,
+                                            "pss_settled": pss_settled,
                                             "open_s": seconds, "sockets": sockets, "sockets_before": sockets_before}
                 log(f"{count} idle connections, {server.name}: {before / 1024:.1f} -> {rss / 1024:.1f} MiB, "
                     f"{rss_settled / 1024:.1f} MiB {self.args.idle_settle:g} s later")
@@ -1359,13 +1381,17 @@ class Report:
                         f"{p50} | {p99} | {ratio_p99} | {slowest} | "
                         f"{sum(self.values(key, server, 'timeouts'))} |")
             out.append("")
-            out.append(f"| memory (RSS, MiB) | idle, 0.5 s after the first answer | idle, {self.args.idle_rest:g} s "
-                       "after it | peak under keep-alive load (sampled) | VmHWM | after load |")
-            out.append("|---|---|---|---|---|---|")
+            out.append(MEMORY_LEGEND)
+            out.append("")
+            out.append(f"| memory (MiB) | RSS idle, 0.5 s after its first answer | RSS idle, {self.args.idle_rest:g} s "
+                       "after it | PSS then | RSS peak under keep-alive load (sampled) | VmHWM | RSS after load | "
+                       "PSS then |")
+            out.append("|---|---|---|---|---|---|---|---|")
             for server in self.servers():
                 m = self.memory[server]
-                out.append(f"| {server} | {mib(m.get('idle'))} | {mib(m.get('rest'))} | {mib(m.get('peak_load'))} | "
-                           f"{mib(m.get('hwm'))} | {mib(m.get('after'))} |")
+                out.append(f"| {memory_row(server)} | {mib(m.get('idle'))} | {mib(m.get('rest'))} | "
+                           f"{mib(m.get('pss_rest'))} | {mib(m.get('peak_load'))} | {mib(m.get('hwm'))} | "
+                           f"{mib(m.get('after'))} | {mib(m.get('pss_after'))} |")
             out.append("")
             if "baseline" in self.servers():
                 out.append(f"This build against the baseline (`{self.args.baseline_jar}`), same JVM and JVM flags: "
@@ -1381,11 +1407,15 @@ class Report:
                         for field in ("rps", "cpu_us", "p99_us")) + " |")
                 out.append("")
         if self.keepalive_peak:
+            if not self.cases:
+                out.append(MEMORY_LEGEND)
+                out.append("")
             out.append(f"| keep-alive load alone, fresh process: 64 then 1000 connections, twice, {args.duration:g} s "
-                       "each (RSS, MiB) | before | peak (sampled) | VmHWM | after |")
-            out.append("|---|---|---|---|---|")
+                       "each (MiB) | RSS before | RSS peak (sampled) | VmHWM | RSS after | PSS after |")
+            out.append("|---|---|---|---|---|---|")
             for server, m in self.keepalive_peak.items():
-                out.append(f"| {server} | {mib(m['before'])} | {mib(m['peak'])} | {mib(m['hwm'])} | {mib(m['after'])} |")
+                out.append(f"| {memory_row(server)} | {mib(m['before'])} | {mib(m['peak'])} | {mib(m['hwm'])} | "
+                           f"{mib(m['after'])} | {mib(m['pss_after'])} |")
             out.append("")
         if self.scaling:
             out.append(f"Keep-alive connections paced to about the same offered load (each pauses connections/64 ms "
@@ -1471,24 +1501,24 @@ class Report:
                        "others open and ours admits them all (a 64 MiB pod's heap holds about 4,000 connections, "
                        "and the server caps connections at what its heap holds; its -XX:MaxRAM here overrides the "
                        "header's). Sockets: those open in the server once settled, less those open before the "
-                       "connections (its listening and internal ones).")
+                       "connections (its listening and internal ones). " + MEMORY_LEGEND)
             out.append("")
             out.append(f"| {args.idle_connections} idle keep-alive connections | settings | RSS before (MiB) | "
                        f"RSS with them, 0.5 s after opening (MiB) | the same {args.idle_settle:g} s later (MiB) | "
-                       f"sockets they added in the server | time to open them (s) |")
-            out.append("|---|---|---|---|---|---|---|")
+                       f"PSS then (MiB) | sockets they added in the server | time to open them (s) |")
+            out.append("|---|---|---|---|---|---|---|---|")
             for server, m in self.idle.items():
-                out.append(f"| {server} | `{self.idle_settings.get(server, '')}` | {mib(m['before'])} | "
-                           f"{mib(m['with'])} | {mib(m['settled'])} | {m['sockets']} "
+                out.append(f"| {memory_row(server)} | `{self.idle_settings.get(server, '')}` | {mib(m['before'])} | "
+                           f"{mib(m['with'])} | {mib(m['settled'])} | {mib(m['pss_settled'])} | {m['sockets']} "
                            f"({m['sockets'] + m['sockets_before']} less {m['sockets_before']}) | "
                            f"{m['open_s']:.1f} |")
             out.append("")
         if self.startup:
             out.append(f"| start-up: process start to first /healthz 200 | ms, median (min-max) of "
-                       f"{args.startup_reps} | RSS then (MiB) |")
+                       f"{args.startup_reps} | RSS then (MiB; nginx: master + worker) |")
             out.append("|---|---|---|")
             for name, times, rss in self.startup:
-                out.append(f"| {name} | {median_range(times)} | {mib(statistics.median(rss))} |")
+                out.append(f"| {memory_row(name)} | {median_range(times)} | {mib(statistics.median(rss))} |")
             out.append("")
         if self.warmup:
             slices = max(len(s) for _, runs in self.warmup for s in runs)
@@ -1501,6 +1531,20 @@ class Report:
         for note in self.notes:
             out.append(f"- {note}")
         print("\n".join(out))
+
+
+# nginx's memory is that of its master and its worker added; the two share most of their pages, which RSS and
+# VmHWM count in each and PSS splits between them (the JVM is one process: its RSS and PSS differ by what it
+# shares with other processes, the JDK's libraries and the AOT cache's file pages).
+MEMORY_LEGEND = ("Memory: nginx's RSS and VmHWM are its master's and its worker's added, counting the pages they "
+                 "share twice; PSS (proportional set size, /proc/PID/smaps_rollup, summed over the processes) "
+                 "splits a shared page between the processes that map it, so nginx's is not double-counted. RSS "
+                 "is the figure earlier runs printed.")
+
+
+def memory_row(server):
+    """A memory table's row name: nginx's figures are its two processes' added."""
+    return "nginx (master + worker)" if server == "nginx" else server
 
 
 def mib(kb):

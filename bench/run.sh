@@ -17,7 +17,8 @@ core 0, drives them with wrk pinned to core 1, and prints Markdown tables: media
 repetitions, ratios to nginx, server CPU time per request (user+system from /proc/PID/stat), p50/p99
 latency (none for pipelining, which wrk times per 16-request batch, not per request), RSS idle (0.5 s
 and 10 s after each server's own first /healthz 200; AOT caches are trained before any server starts) /
-under load / after load, the peak RSS of a fresh process under the keep-alive cases alone, the bytes the
+under load / after load, with PSS at rest and after load (/proc/PID/smaps_rollup; nginx's RSS is its
+master's and worker's added, counting their shared pages twice, which PSS does not), the peak RSS of a fresh process under the keep-alive cases alone, the bytes the
 server allocates per request in each case (a fresh process, from its collector's log), RSS with 10,000
 idle keep-alive connections (ours with -XX:MaxRAM=160m, --max-connections 10100 and --idle-timeout 2m
 added, nginx with keepalive_timeout 120s), and the time from process start to the first /healthz 200
