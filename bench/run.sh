@@ -55,14 +55,25 @@ every start.
 
 Options:
   --smoke              every case once, about one second each (about two minutes in all); what CI runs.
-                       Exits non-zero when a case cannot run or a server answers wrongly; figures
-                       are never judged.
+                       Figures are never judged. It exits non-zero, as any run does: before anything
+                       runs, when a tool is missing (python3, java, wrk, nginx, taskset) or there is one
+                       core; then when a server fails to start, answers a probe wrongly, dies during a
+                       wrk run or does not stop; when wrk reports socket errors, over one timeout per
+                       thousand requests or unexpected statuses; when an AOT training run, the compiling
+                       of FloorServer.java or a held idle connection fails. Only noted at the end of the
+                       report, exit status 0: no Temurin 25 at /usr/lib/jvm/temurin-25-jdk-amd64 (its
+                       start-up variants left out; --java then defaults to java on the PATH, which below
+                       JDK 25 runs with the fallback flags and no AOT cache, as the report's header
+                       says); no javac beside --java (the floor part left out); an open-files limit too
+                       low for a scaling count (that count left out) or for --idle-connections (capped);
+                       a build without X-Code ("n/a"). These stay notes because .ci/run installs
+                       python3, wrk and nginx-light but not Temurin 25, and cannot raise the hard limit.
   --rebuild            rebuild the jar first (./mvnw -B -q -DskipTests package)
   --reps N             repetitions of each throughput case (default 5)
   --duration S         seconds per wrk run (default 8)
   --warmup S           warm-up seconds per case and server (default 5)
   --startup-reps N     start-ups per start-up variant (default 5)
-  --idle-rest S        seconds after the first answer of the second idle RSS reading (default 10)
+  --idle-rest S        seconds after each server's first answer of its second idle RSS reading (default 10)
   --idle-connections N idle keep-alive connections to hold (default 10000; 2000 in --smoke; capped by the
                        open-files limit); ours gets --max-connections N+100
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
