@@ -12,6 +12,7 @@ other. Server CPU time is user+system from /proc/PID/stat (all threads; for ngin
 """
 
 import argparse
+import fcntl
 import http.client
 import os
 import platform
@@ -38,6 +39,9 @@ AOT_TRAINING = os.path.join(ROOT, "docker", "aot", "AotTraining.java")
 IMAGE_AOT_FLAGS = ["-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"]
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
+# Held for the whole of a run: two runs at once would pin their servers and wrk to the same two cores and
+# silently corrupt each other's figures.
+LOCK_PATH = "/tmp/kidb-bench.lock"
 # The headers ingress-nginx adds to a request it forwards, and a browser's own (PipelineBenchmark.PROXIED).
 PROXY_HEADERS = [
     "X-Request-ID: 3f2a9c8e1b7d4e6f9a0b1c2d3e4f5a6b",
@@ -1626,6 +1630,9 @@ def parse_args(argv):
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (logs, configs)")
+    parser.add_argument("--lock-wait", type=float, default=2400.0,
+                        help=f"seconds to wait while another run holds {LOCK_PATH}, before giving up with exit "
+                             "status 2 (default 2400: longer than a full suite)")
     args = parser.parse_args(argv)
     args.argv = argv
     if args.smoke:
@@ -1635,6 +1642,50 @@ def parse_args(argv):
         args.warmup_slices, args.warmup_reps, args.idle_settle, args.idle_rest = 2, 1, 1.0, 1.0
         args.idle_connections = min(args.idle_connections, 2000)
     return args
+
+
+def take_lock(wait):
+    """An exclusive lock on LOCK_PATH for the rest of this process (the descriptor is returned and never closed:
+    it goes with the process, and servers started after it do not inherit it, Popen closing descriptors). While
+    another run holds it, says so and waits up to `wait` seconds; None when it is still held then."""
+    try:
+        fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
+        writable = True
+    except PermissionError:
+        # Made by another user: still lockable read-only, only our name cannot be written into it.
+        fd = os.open(LOCK_PATH, os.O_RDONLY)
+        writable = False
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            if not told:
+                log(f"another benchmark run holds {LOCK_PATH} ({lock_holder()}): waiting up to {wait:g} s for it "
+                    "to end (two runs at once share the same cores and corrupt each other's figures)")
+                told = True
+            time.sleep(1.0)
+    if told:
+        log("the other run has ended: starting")
+    if writable:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}: bench/run.sh "
+                     f"{' '.join(sys.argv[1:])}\n".encode())
+    return fd
+
+
+def lock_holder():
+    """Who holds the lock, as the holder wrote it."""
+    try:
+        with open(LOCK_PATH) as f:
+            return f.read().strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -1652,6 +1703,11 @@ def main(argv):
     args = parse_args(argv)
     for sig in STOP_SIGNALS:
         signal.signal(sig, exit_on_signal)
+    lock = take_lock(args.lock_wait)
+    if lock is None:
+        print(f"bench/run.sh: another benchmark run still holds {LOCK_PATH} after {args.lock_wait:g} s "
+              f"({lock_holder()}); not started. --lock-wait sets how long to wait.", file=sys.stderr)
+        return 2
     bench = Bench(args)
     try:
         return bench.run()

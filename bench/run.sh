@@ -60,11 +60,12 @@ Options:
                        core; then when a server fails to start, answers a probe wrongly, dies during a
                        wrk run or does not stop; when wrk reports socket errors, over one timeout per
                        thousand requests or unexpected statuses; when an AOT training run, the compiling
-                       of FloorServer.java or a held idle connection fails. Only noted at the end of the
-                       report, exit status 0: no Temurin 25 at /usr/lib/jvm/temurin-25-jdk-amd64 (its
-                       start-up variants left out; --java then defaults to java on the PATH, which below
-                       JDK 25 runs with the fallback flags and no AOT cache, as the report's header
-                       says); no javac beside --java (the floor part left out); an open-files limit too
+                       of FloorServer.java or a held idle connection fails; when another run holds the
+                       lock past --lock-wait (exit status 2). Only noted at the end of the report,
+                       exit status 0: no Temurin 25 at /usr/lib/jvm/temurin-25-jdk-amd64 (its start-up
+                       variants left out; --java then defaults to java on the PATH, which below JDK 25
+                       runs with the fallback flags and no AOT cache, as the report's header says); no
+                       javac beside --java (the floor part left out); an open-files limit too
                        low for a scaling count (that count left out) or for --idle-connections (capped);
                        a build without X-Code ("n/a"). These stay notes because .ci/run installs
                        python3, wrk and nginx-light but not Temurin 25, and cannot raise the hard limit.
@@ -107,6 +108,9 @@ Options:
                        jar with --server-arg compares two settings of one build.
   --baseline-server-arg FLAG  one more flag for the baseline build (repeatable)
   --keep-tmp           keep the temporary folder with configs and server logs
+  --lock-wait S        one run at a time: two would pin to the same cores and corrupt each other's
+                       figures. A run holds /tmp/kidb-bench.lock throughout; another one says it waits,
+                       waits up to S seconds (default 2400, longer than a full suite), then exits 2.
   -h, --help           this help
 
 Needs: bash, python3, java, wrk, nginx (nginx-light), taskset (util-linux), two CPU cores.
