@@ -267,6 +267,12 @@ class Server:
     def tail_log(self):
         return tail(self.log_path)
 
+    def check_alive(self, when):
+        """Raises when the server's process has exited."""
+        if self.process.poll() is not None:
+            raise BenchError(f"{self.name} exited with {self.process.returncode} {when}; see {self.log_path}:\n"
+                             f"{self.tail_log()}")
+
     def pids(self):
         return [self.process.pid] + children(self.process.pid)
 
@@ -469,6 +475,8 @@ class Bench:
                     pass
 
         sampler = threading.Thread(target=sample, daemon=True)
+        server.check_alive("before the wrk run")
+        pids = server.pids()
         user0, sys0 = server.cpu_ticks()
         sampler.start()
         try:
@@ -476,6 +484,14 @@ class Bench:
         finally:
             done.set()
             sampler.join()
+        # A process that died during the run would read as no CPU at all (cpu_ticks skips what it cannot read),
+        # and wrk's errors would be blamed for it: the case fails saying so. nginx's master restarts a worker
+        # that dies, whose CPU time would then be lost as silently.
+        server.check_alive("during the wrk run")
+        if server.pids() != pids:
+            raise BenchError(f"{server.name}'s processes changed during the wrk run ({pids} -> {server.pids()}): "
+                             f"one died and was replaced, its CPU time lost; see {server.log_path}:\n"
+                             f"{server.tail_log()}")
         user1, sys1 = server.cpu_ticks()
         out = result.stdout
         if result.returncode != 0:
