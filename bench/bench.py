@@ -1361,7 +1361,7 @@ class Report:
         if self.cases:
             out.append("Medians (min-max) over the repetitions; ratio = median (min-max) of per-repetition "
                        "backend/nginx, then k/n = the repetitions in which the backend did better (more req/s, less "
-                       "CPU, lower p99). "
+                       "CPU, lower p99). " + P99_LEGEND + " "
                        "CPU = server user+system time per request; core = share of the server's core in use; "
                        "max = the slowest request answered, over 2 s = requests wrk gave up on (all repetitions). "
                        "Pipelined: wrk times each write of 16 requests, not each request, so that case has no p50 or "
@@ -1467,7 +1467,8 @@ class Report:
                        f"of {args.tail_reps} interleaved runs, in ms; ratios are medians of the per-run ratios "
                        "(k/n = the runs in which the backend's was lower) "
                        "backend/nginx. A run's first requests wait behind its 1,000 connections' set-up, a larger "
-                       "share of a short run.")
+                       "share of a short run. The percentiles are wrk's, after its coordinated-omission correction, "
+                       "both servers alike (bench/percentiles.lua reads them after it).")
             out.append("")
             out.append("| run length | req/s, backend / nginx | p50, backend / nginx | p90 | p99 | p99.9 | max | "
                        "p99 ratio | p99.9 ratio | max ratio |")
@@ -1555,6 +1556,13 @@ class Report:
             out.append(f"- {note}")
         print("\n".join(out))
 
+
+# wrk 4, after a run, takes the interval between a connection's requests as the run's length over the requests
+# per connection, and for every recorded latency of at least twice that interval adds the latencies the
+# requests that a client sending at that interval would have sent meanwhile would have had (stats_correct).
+P99_LEGEND = ("p50 and p99 are wrk's, with its coordinated-omission correction (for each latency of at least "
+              "twice a connection's mean interval between requests, wrk adds the latencies of the requests a "
+              "client sending at that interval would have sent meanwhile), applied to both servers alike.")
 
 # nginx's memory is that of its master and its worker added; the two share most of their pages, which RSS and
 # VmHWM count in each and PSS splits between them (the JVM is one process: its RSS and PSS differ by what it
