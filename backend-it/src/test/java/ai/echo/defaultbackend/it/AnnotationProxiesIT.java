@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Starting and serving traffic reads no annotation through reflection. The JDK answers such a read with a
@@ -28,15 +28,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AnnotationProxiesIT {
 
     @ParameterizedTest
-    @ValueSource(strings = {"/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64"})
-    void servingMakesNoProxyClass(String javaHome, @TempDir Path dir) throws IOException {
-        Path home = Path.of(javaHome);
-        if (!Files.isExecutable(home.resolve("bin/java"))) {
-            throw new IllegalStateException("no JDK at " + javaHome + ": the project runs on JDK 17 and 25 (CI has both)");
-        }
+    @EnumSource(Jdk.class)
+    void servingMakesNoProxyClass(Jdk jdk, @TempDir Path dir) throws IOException {
+        Path home = jdk.requireHome();
         Path log = dir.resolve("classes.log");
         List<String> jvm = new ArrayList<>(List.of("@" + LocalImage.projectRoot().resolve("docker/jvm.options")));
-        if (javaHome.contains("25")) {
+        if (jdk.readsJvm25Options()) {
             jvm.add("@" + LocalImage.projectRoot().resolve("docker/jvm25.options"));
         }
         jvm.add("-Xlog:class+load=info:file=" + log);

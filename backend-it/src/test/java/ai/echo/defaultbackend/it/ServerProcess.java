@@ -110,7 +110,7 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Temurin 25, the image's runtime, when this machine has it. */
     public static Path jdk25() {
-        Path home = Paths.get(System.getProperty("jdk25.home", "/usr/lib/jvm/temurin-25-jdk-amd64"));
+        Path home = Jdk.JDK_25.home();
         return Files.isExecutable(home.resolve("bin/java")) ? home : null;
     }
 
