@@ -7,8 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code docker/jvm.options} is also used on the host ({@code java @docker/jvm.options -jar ...}), where
@@ -17,6 +22,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * container's memory limit stood in for by {@code -XX:MaxRAM}; where the JDKs are: {@link Jdk}.
  */
 class JvmOptionsIT {
+
+    private static final long MIB = 1024 * 1024;
 
     @ParameterizedTest
     @EnumSource(Jdk.class)
@@ -34,6 +41,75 @@ class JvmOptionsIT {
         if (jdk.readsJvm25Options()) {
             assertThat(result.stdout()).containsPattern("uint TrimNativeHeapInterval\\s+= 2000");
         }
+    }
+
+    /**
+     * A memory limit ({@code null}: none, the host's memory) and the heap the JVM sizes for it: the maximum on
+     * JDK 17 and on JDK 25 (they differ below 32 MiB), the initial heap and the young generation's initial
+     * size; 0 where the figure depends on the host.
+     */
+    record Sizing(String limit, long maxHeap17, long maxHeap25, long initialHeap, long newSize) {
+
+        @Override
+        public String toString() {
+            return limit == null ? "no limit" : "-XX:MaxRAM=" + limit;
+        }
+    }
+
+    static Stream<Arguments> heapSizes() {
+        List<Sizing> sizes = List.of(
+                new Sizing("24m", 8 * MIB, 6 * MIB, 6 * MIB, MIB),
+                new Sizing("32m", 8 * MIB, 8 * MIB, 8 * MIB, MIB),
+                new Sizing("64m", 16 * MIB, 16 * MIB, 8 * MIB, MIB),
+                new Sizing("256m", 64 * MIB, 64 * MIB, 16 * MIB, MIB),
+                // Without a limit the JVM sizes the heap from the node's memory; on a node of about 120 GiB or
+                // more, a quarter of it is past what compressed oops address, and the AOT cache (made with
+                // them) is refused at every start. ErgoHeapSizeLimit holds it at 256 MiB.
+                new Sizing(null, 256 * MIB, 256 * MIB, 0, MIB),
+                new Sizing("256g", 256 * MIB, 256 * MIB, 0, MIB));
+        return Stream.of(Jdk.values()).flatMap(jdk -> sizes.stream().map(size -> Arguments.of(jdk, size)));
+    }
+
+    /**
+     * The heap jvm.options gives each memory limit: from the limit up to 1 GiB (a quarter of it), at most
+     * 256 MiB without one, however large the node, and always with compressed oops.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("heapSizes")
+    void sizesTheHeapFromTheLimitUpTo256MiB(Jdk jdk, Sizing size) {
+        List<String> flags = new ArrayList<>();
+        if (size.limit() != null) {
+            flags.add("-XX:MaxRAM=" + size.limit());
+        }
+        flags.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        Podman.Result result = java(jdk, Map.of(), flags.toArray(String[]::new));
+        assertThat(result.exitCode()).as(result.describe()).isZero();
+        String out = result.stdout();
+        long maxHeap = jdk == Jdk.JDK_17 ? size.maxHeap17() : size.maxHeap25();
+        if (size.limit() == null && hostMemory() < 1024 * MIB) {
+            // A host this small gets a quarter of its memory, under the cap.
+            assertThat(Long.parseLong(flag(out, "MaxHeapSize"))).as("MaxHeapSize").isLessThanOrEqualTo(maxHeap);
+        } else {
+            assertThat(Long.parseLong(flag(out, "MaxHeapSize"))).as("MaxHeapSize").isEqualTo(maxHeap);
+        }
+        if (size.initialHeap() != 0) {
+            assertThat(Long.parseLong(flag(out, "InitialHeapSize"))).as("InitialHeapSize").isEqualTo(size.initialHeap());
+        }
+        assertThat(Long.parseLong(flag(out, "NewSize"))).as("NewSize").isEqualTo(size.newSize());
+        assertThat(flag(out, "UseCompressedOops")).as("UseCompressedOops").isEqualTo("true");
+    }
+
+    /** A flag's final value in {@code -XX:+PrintFlagsFinal} output. */
+    static String flag(String printFlagsFinal, String name) {
+        Matcher matcher = Pattern.compile("^\\s*\\S+ " + name + "\\s+= (\\S+)", Pattern.MULTILINE).matcher(printFlagsFinal);
+        assertThat(matcher.find()).as("%s in -XX:+PrintFlagsFinal", name).isTrue();
+        return matcher.group(1);
+    }
+
+    /** The memory a JVM started here sees: the host's, or this test's container limit. */
+    private static long hostMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
     }
 
     /**
