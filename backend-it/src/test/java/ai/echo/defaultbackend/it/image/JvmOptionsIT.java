@@ -46,7 +46,7 @@ class JvmOptionsIT {
     /**
      * A memory limit ({@code null}: none, the host's memory) and the heap the JVM sizes for it: the maximum on
      * JDK 17 and on JDK 25 (they differ below 32 MiB), the initial heap and the young generation's initial
-     * size; 0 where the figure depends on the host.
+     * size.
      */
     record Sizing(String limit, long maxHeap17, long maxHeap25, long initialHeap, long newSize) {
 
@@ -61,18 +61,23 @@ class JvmOptionsIT {
                 new Sizing("24m", 8 * MIB, 6 * MIB, 6 * MIB, MIB),
                 new Sizing("32m", 8 * MIB, 8 * MIB, 8 * MIB, MIB),
                 new Sizing("64m", 16 * MIB, 16 * MIB, 8 * MIB, MIB),
-                new Sizing("256m", 64 * MIB, 64 * MIB, 16 * MIB, MIB),
+                new Sizing("256m", 64 * MIB, 64 * MIB, 8 * MIB, MIB),
+                new Sizing("1g", 256 * MIB, 256 * MIB, 8 * MIB, MIB),
+                // With 6 % of the limit as initial heap, 4g started near the maximum, and the JVM enlarged the young
+                // generation to fill it (79 MiB, with a warning).
+                new Sizing("4g", 256 * MIB, 256 * MIB, 8 * MIB, MIB),
                 // Without a limit the JVM sizes the heap from the node's memory; on a node of about 120 GiB or
                 // more, a quarter of it is past what compressed oops address, and the AOT cache (made with
                 // them) is refused at every start. ErgoHeapSizeLimit holds it at 256 MiB.
-                new Sizing(null, 256 * MIB, 256 * MIB, 0, MIB),
-                new Sizing("256g", 256 * MIB, 256 * MIB, 0, MIB));
+                new Sizing(null, 256 * MIB, 256 * MIB, 8 * MIB, MIB),
+                new Sizing("256g", 256 * MIB, 256 * MIB, 8 * MIB, MIB));
         return Stream.of(Jdk.values()).flatMap(jdk -> sizes.stream().map(size -> Arguments.of(jdk, size)));
     }
 
     /**
-     * The heap jvm.options gives each memory limit: from the limit up to 1 GiB (a quarter of it), at most
-     * 256 MiB without one, however large the node, and always with compressed oops.
+     * The heap jvm.options gives each memory limit: a quarter of the limit up to 1 GiB, at most 256 MiB
+     * without one, however large the node, and always with compressed oops; starting at 8 MiB (or the whole
+     * heap, where it is smaller) with a 1 MiB young generation, whatever the limit.
      */
     @ParameterizedTest(name = "{0}, {1}")
     @MethodSource("heapSizes")
@@ -92,9 +97,7 @@ class JvmOptionsIT {
         } else {
             assertThat(Long.parseLong(flag(out, "MaxHeapSize"))).as("MaxHeapSize").isEqualTo(maxHeap);
         }
-        if (size.initialHeap() != 0) {
-            assertThat(Long.parseLong(flag(out, "InitialHeapSize"))).as("InitialHeapSize").isEqualTo(size.initialHeap());
-        }
+        assertThat(Long.parseLong(flag(out, "InitialHeapSize"))).as("InitialHeapSize").isEqualTo(size.initialHeap());
         assertThat(Long.parseLong(flag(out, "NewSize"))).as("NewSize").isEqualTo(size.newSize());
         assertThat(flag(out, "UseCompressedOops")).as("UseCompressedOops").isEqualTo("true");
     }
