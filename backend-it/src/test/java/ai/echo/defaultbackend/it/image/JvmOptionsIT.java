@@ -146,6 +146,76 @@ class JvmOptionsIT {
         assertThat(output).doesNotContainIgnoringCase("error");
     }
 
+    /**
+     * A JVM flag given from outside the image's flag files, and its final value under a 64 MiB limit: from
+     * {@code env} (the {@code java} launcher puts {@code JDK_JAVA_OPTIONS} before the command line's
+     * arguments, and the JVM reads {@code JAVA_TOOL_OPTIONS} before them), or on the command line after the
+     * argument files ({@code after}), as a replaced ENTRYPOINT puts it. What docker/README.md says under
+     * "Changing JVM flags".
+     */
+    record OutsideFlag(String description, Map<String, String> env, List<String> after, String flag, String value) {
+
+        @Override
+        public String toString() {
+            return description;
+        }
+    }
+
+    static Stream<Arguments> outsideFlags() {
+        List<OutsideFlag> overrides = List.of(
+                new OutsideFlag("-Xmx in JDK_JAVA_OPTIONS wins: the files set no -Xmx",
+                        Map.of("JDK_JAVA_OPTIONS", "-Xmx32m"), List.of(), "MaxHeapSize", "33554432"),
+                new OutsideFlag("-Xmx in JAVA_TOOL_OPTIONS wins", Map.of("JAVA_TOOL_OPTIONS", "-Xmx32m"), List.of(),
+                        "MaxHeapSize", "33554432"),
+                new OutsideFlag("a flag the files do not set, in JDK_JAVA_OPTIONS, applies",
+                        Map.of("JDK_JAVA_OPTIONS", "-XX:CompileThreshold=3000"), List.of(), "CompileThreshold", "3000"),
+                new OutsideFlag("MaxRAMPercentage in JDK_JAVA_OPTIONS is ignored: jvm.options' comes later",
+                        Map.of("JDK_JAVA_OPTIONS", "-XX:MinRAMPercentage=75 -XX:MaxRAMPercentage=75"), List.of(),
+                        "MaxHeapSize", "16777216"),
+                new OutsideFlag("MaxRAMPercentage in JAVA_TOOL_OPTIONS is ignored",
+                        Map.of("JAVA_TOOL_OPTIONS", "-XX:MinRAMPercentage=75 -XX:MaxRAMPercentage=75"), List.of(),
+                        "MaxHeapSize", "16777216"),
+                new OutsideFlag("MaxDirectMemorySize in JDK_JAVA_OPTIONS is ignored",
+                        Map.of("JDK_JAVA_OPTIONS", "-XX:MaxDirectMemorySize=64m"), List.of(), "MaxDirectMemorySize",
+                        "16777216"),
+                new OutsideFlag("MaxDirectMemorySize after the argument files wins", Map.of(),
+                        List.of("-XX:MaxDirectMemorySize=64m"), "MaxDirectMemorySize", "67108864"),
+                new OutsideFlag("both RAM percentages after the argument files win", Map.of(),
+                        List.of("-XX:MinRAMPercentage=50", "-XX:MaxRAMPercentage=50"), "MaxHeapSize", "33554432"),
+                new OutsideFlag("MaxRAMPercentage alone does not size a heap under about 500 MiB: MinRAMPercentage does",
+                        Map.of(), List.of("-XX:MaxRAMPercentage=50"), "MaxHeapSize", "16777216"),
+                new OutsideFlag("another collector after the argument files, the serial one turned off", Map.of(),
+                        List.of("-XX:-UseSerialGC", "-XX:+UseG1GC"), "UseG1GC", "true"));
+        return Stream.of(Jdk.values()).flatMap(jdk -> overrides.stream().map(outside -> Arguments.of(jdk, outside)));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("outsideFlags")
+    void flagsFromOutsideTheFilesWinOnlyWhereTheFilesDoNotSetThem(Jdk jdk, OutsideFlag outside) {
+        List<String> flags = new ArrayList<>(outside.after());
+        flags.addAll(List.of("-XX:MaxRAM=64m", "-XX:+PrintFlagsFinal", "-version"));
+        Podman.Result result = java(jdk, outside.env(), flags.toArray(String[]::new));
+        assertThat(result.exitCode()).as(result.describe()).isZero();
+        assertThat(flag(result.stdout(), outside.flag())).as(outside.flag()).isEqualTo(outside.value());
+    }
+
+    /**
+     * A collector chosen in the environment meets jvm.options' {@code -XX:+UseSerialGC} and the JVM refuses to
+     * start: the server's, and the HEALTHCHECK's (which selects the serial collector too) in the same container.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("collectorVariables")
+    void aCollectorFromTheEnvironmentStopsTheStart(Jdk jdk, String variable) {
+        Podman.Result result = java(jdk, Map.of(variable, "-XX:+UseG1GC"), "-XX:MaxRAM=64m", "-version");
+        assertThat(result.exitCode()).as(result.describe()).isEqualTo(1);
+        assertThat(result.stdout() + result.stderr()).contains("Multiple garbage collectors selected");
+    }
+
+    static Stream<Arguments> collectorVariables() {
+        return Stream.of(Jdk.values()).flatMap(jdk -> Stream.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS")
+                .map(variable -> Arguments.of(jdk, variable)));
+    }
+
     /** A flag's final value in {@code -XX:+PrintFlagsFinal} output. */
     static String flag(String printFlagsFinal, String name) {
         Matcher matcher = Pattern.compile("^\\s*\\S+ " + name + "\\s+= (\\S+)", Pattern.MULTILINE).matcher(printFlagsFinal);
