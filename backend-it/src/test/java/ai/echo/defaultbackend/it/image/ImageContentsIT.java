@@ -77,7 +77,7 @@ class ImageContentsIT {
     }
 
     @Test
-    void declaresUserPortsEntrypointHealthcheckAndLabels() {
+    void declaresUserPortsEntrypointHealthcheckAndLabels() throws IOException {
         assertThat(inspect("{{.Config.User}}")).isEqualTo("65534:65534");
         assertThat(inspect("{{.Config.ExposedPorts}}")).contains("8080/tcp", "10254/tcp");
         assertThat(inspect("{{.Config.Entrypoint}}"))
@@ -85,6 +85,9 @@ class ImageContentsIT {
                 .startsWith("[/opt/jre/bin/java @/app/jvm.options @/app/jvm25.options ")
                 .contains("-XX:AOTCache=/app/backend-server.aot", "-Djava.library.path=/app/lib")
                 .endsWith(" -jar /app/backend-server.jar]");
+        // The Dockerfile's list, element for element: docker/README.md shows that list (DockerReadmeIT).
+        assertThat(DockerReadmeIT.strings(inspect("{{json .Config.Entrypoint}}"))).as("the image's ENTRYPOINT")
+                .isEqualTo(DockerReadmeIT.dockerfileEntrypoint());
         assertThat(inspect("{{.HealthCheck.Test}}")).as("exec-form HEALTHCHECK, no shell")
                 .startsWith("[CMD /opt/jre/bin/java ").endsWith(" healthcheck]");
         // The tests that run the check ride out failed attempts up to the retries, as podman does: kept at 3.
