@@ -61,7 +61,24 @@ await_200() {
 }
 
 anon_kib() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; }
-cgroup_dir() { echo "/sys/fs/cgroup/memory$(awk -F: '$2=="memory" {print $3}' "/proc/$1/cgroup")"; }
+# The peak memory use of the cgroup of process $1, in KiB: cgroup v1's memory.max_usage_in_bytes, else cgroup
+# v2's memory.peak (kernel 5.19 and later), as ImageMemoryIT reads it; "n/a" where neither is readable.
+cgroup_peak_kib() {
+    local hierarchy controllers path file
+    while IFS=: read -r hierarchy controllers path; do
+        file=
+        if [ "$controllers" = memory ]; then
+            file="/sys/fs/cgroup/memory$path/memory.max_usage_in_bytes"
+        elif [ "$hierarchy" = 0 ] && [ -z "$controllers" ]; then
+            file="/sys/fs/cgroup$path/memory.peak"
+        fi
+        if [ -n "$file" ] && [ -r "$file" ]; then
+            echo $(( $(cat "$file") / 1024 ))
+            return
+        fi
+    done < "/proc/$1/cgroup"
+    echo n/a
+}
 
 echo "== image $TAG"
 size=$(podman image inspect --format '{{.Size}}' "$TAG")
@@ -110,8 +127,8 @@ variant() {
         printf '%-34s idle %5d KiB   KILLED under load\n' "$name" "$idle"
     else
         load=$(anon_kib "$pid")
-        peak=$(( $(cat "$(cgroup_dir "$pid")/memory.max_usage_in_bytes") / 1024 ))
-        printf '%-34s idle %5d KiB   load %5d KiB   cgroup peak %5d KiB   %s req/s\n' "$name" "$idle" "$load" "$peak" "$rps"
+        peak=$(cgroup_peak_kib "$pid")
+        printf '%-34s idle %5d KiB   load %5d KiB   cgroup peak %5s KiB   %s req/s\n' "$name" "$idle" "$load" "$peak" "$rps"
     fi
     podman rm -f -t 0 "$cid" >/dev/null 2>&1
 }
