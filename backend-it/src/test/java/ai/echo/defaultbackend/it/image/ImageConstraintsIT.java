@@ -34,6 +34,17 @@ class ImageConstraintsIT {
     private static final Pattern STARTED = Pattern.compile("started: transport (\\S+), traffic port (\\d+), service port (\\d+)");
 
     /**
+     * A log line that reports a problem, whoever wrote it, in any case: a WARN or ERROR level from the server
+     * or Netty ({@code WARN Failed to find a usable hardware address ...}), the JVM's unified logging
+     * ({@code [warning][gc,ergo] ...}, {@code [error  ][aot] ...}), the JDK's {@code WARNING: ...} lines, and
+     * exceptions and errors with their stack traces. The server's own lines are INFO, and its start-up line
+     * says "built-in error pages", which is no error.
+     */
+    static final Pattern PROBLEM = Pattern.compile(
+            "^(warn|warning|error|severe|fatal)\\b|\\[(warning|error)\\s*]|exception|\\w+error\\b|^\\s+at ",
+            Pattern.CASE_INSENSITIVE);
+
+    /**
      * The paths {@code podman diff} reports for the mount points podman itself sets up (/etc/hosts,
      * /etc/resolv.conf, /etc/hostname, /run/.containerenv and their parents). Anything else is a file the
      * image wrote.
@@ -107,7 +118,7 @@ class ImageConstraintsIT {
                     .toList();
             assertThat(written).as("files written at run time (podman diff, less podman's own mount points)")
                     .isEmpty();
-            assertThat(container.logs()).as("logs").doesNotContain("WARNING", "Exception");
+            assertNoProblemInLogs(container);
         }
     }
 
@@ -174,7 +185,42 @@ class ImageConstraintsIT {
             assertThat(firstHealthz).isLessThan(livenessGivesUp);
             assertContract(port, svcPort);
             assertThat(container.isRunning()).as("still running in 20Mi after the contract's requests").isTrue();
+            assertNoProblemInLogs(container);
         }
+    }
+
+    /**
+     * {@link #PROBLEM} finds the lines the JVM and Netty print when something is off, in the case they print
+     * them, and none of the server's normal ones.
+     */
+    @Test
+    void problemLinesAreFoundWhateverTheirCase() {
+        assertThat(List.of(
+                "[0.016s][warning][aot] Unable to use AOT cache.",
+                "[0.016s][error  ][aot] An error has occurred while processing the AOT cache. Run with -Xlog:aot for details.",
+                "[0.003s][warning][gc,ergo] Inconsistency between generation sizes and heap size, resizing the generations"
+                        + " to fit the heap.",
+                "WARN Failed to find a usable hardware address from the network interfaces; using random bytes: 61:9a",
+                "WARNING: A restricted method in java.lang.System has been called",
+                "ERROR unexpected failure on a connection",
+                "Error occurred during initialization of VM",
+                "Exception in thread \"main\" java.lang.IllegalStateException: x",
+                "java.lang.OutOfMemoryError: Java heap space",
+                "\tat ai.echo.defaultbackend.Main.main(Main.java:1)"))
+                .allMatch(line -> PROBLEM.matcher(line).find());
+        assertThat(List.of(
+                "INFO kubernetes-ingress-defaultbackend 0.1.0 started: transport epoll, traffic port 8080, service port"
+                        + " 10254, all addresses, 2 io threads, at most 3968 connections, JVM 25.0.3+9-LTS (Eclipse"
+                        + " Adoptium); built-in error pages (\"/www\" not found, watched), metrics on the service port",
+                "stopping http server..."))
+                .noneMatch(line -> PROBLEM.matcher(line).find());
+    }
+
+    /** Nothing in the container's logs (stdout and stderr) reports a problem: {@link #PROBLEM}. */
+    private static void assertNoProblemInLogs(ImageContainer container) {
+        String logs = container.logs();
+        assertThat(logs.lines().filter(line -> PROBLEM.matcher(line).find()).toList())
+                .as("lines of the logs that report a problem; the logs:%n%s", logs).isEmpty();
     }
 
     /**
