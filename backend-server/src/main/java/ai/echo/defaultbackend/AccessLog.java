@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
-import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -22,7 +23,8 @@ import java.util.function.LongSupplier;
  * <p>The event loops only decide and hand over: when a request's head arrives, {@link #sample()} is a random
  * draw and {@link #tryAcquire()} a lock-free token bucket, so that a request past the ceiling costs nothing
  * more; when it is answered, {@link #submit} is a non-blocking offer to a bounded queue. One daemon thread
- * formats and writes the lines. A line refused by the ceiling or by a full queue is dropped and counted;
+ * formats the lines and hands them to {@link Stdout}'s writer, waiting for room there when stdout is slow, so
+ * that the queue here fills instead: a line refused by the ceiling or by a full queue is dropped and counted;
  * the counts are in the metrics. Requests refused as malformed (400, 414, 431) are not logged: they have
  * no reliable method or path, and are counted in {@code defaultbackend_connections_closed_total}.
  *
@@ -41,12 +43,17 @@ final class AccessLog implements AutoCloseable {
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final Entry STOP = new Entry(0, "", "", "", 0, 0, 0, "", "", "");
+    /**
+     * How long {@link #close} waits for the lines queued to be handed to stdout: a few milliseconds when it
+     * is read, and a bound on the stop when it is not.
+     */
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(1);
 
     private final double sampleRate;
     private final long nanosPerLine;
     private final long burstNanos;
     private final LongSupplier nanoClock;
-    private final PrintStream out;
+    private final Stdout out;
     private final BlockingQueue<Entry> queue;
     /** The token bucket as a theoretical arrival time (GCRA): a line may go if this is not too far ahead. */
     private final AtomicLong nextFree;
@@ -59,7 +66,7 @@ final class AccessLog implements AutoCloseable {
      * @param sampleRate        share of requests considered for logging, 0 to 1
      * @param maxLinesPerSecond ceiling of lines per second, averaged, with a burst of one second's worth
      */
-    AccessLog(double sampleRate, int maxLinesPerSecond, int queueCapacity, PrintStream out, LongSupplier nanoClock) {
+    AccessLog(double sampleRate, int maxLinesPerSecond, int queueCapacity, Stdout out, LongSupplier nanoClock) {
         this.sampleRate = sampleRate;
         this.nanosPerLine = TimeUnit.SECONDS.toNanos(1) / maxLinesPerSecond;
         this.burstNanos = nanosPerLine * (maxLinesPerSecond - 1L);
@@ -133,10 +140,14 @@ final class AccessLog implements AutoCloseable {
             }
             batch.clear();
             if (lines.length() > 0) {
-                // One call per batch: the PrintStream's lock keeps lines whole next to the server's own log.
-                out.print(lines);
-                out.flush();
+                // Escaped, the lines are ASCII.
+                byte[] bytes = lines.toString().getBytes(StandardCharsets.US_ASCII);
                 lines.setLength(0);
+                try {
+                    out.put(bytes);
+                } catch (InterruptedException e) {
+                    stopping = true;
+                }
             }
         }
     }
@@ -164,7 +175,10 @@ final class AccessLog implements AutoCloseable {
         out.append('"');
     }
 
-    /** Writes what is queued, then stops the writer. */
+    /**
+     * Hands what is queued to stdout, then stops the writer; gives up after {@link #CLOSE_TIMEOUT}, when
+     * stdout is not being read, and leaves the writer waiting for room there.
+     */
     @Override
     public void close() {
         while (!queue.offer(STOP)) {
@@ -172,7 +186,7 @@ final class AccessLog implements AutoCloseable {
             queueFull.increment();
         }
         try {
-            writer.join(TimeUnit.SECONDS.toMillis(2));
+            writer.join(CLOSE_TIMEOUT.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

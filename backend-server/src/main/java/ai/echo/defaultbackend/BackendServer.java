@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * The server's lifecycle: binds the traffic and service ports on the chosen transport, then drains and
  * stops. The traffic port has the event-loop group sized by {@code --io-threads}; the service port has one
  * thread of its own, so that encoding a {@code /metrics} scrape never delays traffic. The server also owns
- * the error pages (and their watch thread), the metrics and the access log writer.
+ * the error pages (and their watch thread), the metrics and the access log writer; the access log's lines go
+ * to the {@link Stdout} it is given.
  */
 public final class BackendServer implements AutoCloseable {
 
@@ -44,6 +45,8 @@ public final class BackendServer implements AutoCloseable {
     private final EventLoopGroup serviceGroup;
     private final ErrorPageStore errorPages;
     private final AccessLog accessLog;
+    /** The stdout writer the server made for its access log, when not given one; closed with it. */
+    private final Stdout ownStdout;
     private final Metrics metrics;
     private final ServerState state = new ServerState();
     private final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
@@ -66,7 +69,7 @@ public final class BackendServer implements AutoCloseable {
     private Channel trafficChannel;
     private Channel serviceChannel;
 
-    private BackendServer(BackendConfig config) {
+    private BackendServer(BackendConfig config, Stdout stdout) {
         this.config = config;
         this.transport = config.transport().resolve();
         this.ioThreads = config.ioThreads() > 0 ? config.ioThreads() : NettyRuntime.availableProcessors();
@@ -77,9 +80,10 @@ public final class BackendServer implements AutoCloseable {
         this.errorPages = config.honorXCode()
                 ? new ErrorPageStore(Path.of(config.errorFilesPath()), ERROR_PAGES_CHECK_INTERVAL).start()
                 : null;
+        this.ownStdout = config.accessLog() && stdout == null ? new Stdout(System.out) : null;
         this.accessLog = config.accessLog()
                 ? new AccessLog(config.accessLogSampleRate(), config.accessLogMaxLinesPerSecond(),
-                        AccessLog.QUEUE_CAPACITY, System.out, System::nanoTime)
+                        AccessLog.QUEUE_CAPACITY, stdout != null ? stdout : ownStdout, System::nanoTime)
                 : null;
         this.metrics = config.metrics() ? new Metrics(new Metrics.Sources(
                 this::openConnections, this::openServiceConnections,
@@ -109,7 +113,15 @@ public final class BackendServer implements AutoCloseable {
      * @throws Transport.UnavailableException when the transport asked for cannot be loaded
      */
     public static BackendServer start(BackendConfig config) {
-        return new BackendServer(config);
+        return new BackendServer(config, null);
+    }
+
+    /**
+     * As {@link #start(BackendConfig)}, with the access log written through {@code stdout}, the process's
+     * one writer of its standard output.
+     */
+    static BackendServer start(BackendConfig config, Stdout stdout) {
+        return new BackendServer(config, stdout);
     }
 
     private Channel bind(int port, BackendInitializer initializer, EventLoopGroup loops) {
@@ -274,6 +286,9 @@ public final class BackendServer implements AutoCloseable {
         }
         if (accessLog != null) {
             accessLog.close();
+        }
+        if (ownStdout != null) {
+            ownStdout.close();
         }
     }
 }

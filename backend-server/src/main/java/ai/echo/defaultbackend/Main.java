@@ -1,5 +1,7 @@
 package ai.echo.defaultbackend;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +22,9 @@ import sun.misc.SignalHandler;
  * cannot load), 2 for an unknown or malformed flag.
  */
 public final class Main {
+
+    /** How long the last lines on stdout may take to be written, once the server has stopped. */
+    static final Duration OUTPUT_TIMEOUT = Duration.ofSeconds(1);
 
     private Main() {
     }
@@ -47,13 +52,21 @@ public final class Main {
             out.println(BuildInfo.NAME + " " + BuildInfo.VERSION);
             return 0;
         }
-        return serve(((BackendConfig.Run) command).config(), out, err);
+        return serve(((BackendConfig.Run) command).config(), err);
     }
 
-    private static int serve(BackendConfig config, PrintStream out, PrintStream err) {
+    /**
+     * Runs the server until a stop signal. Its standard output (file descriptor 1: the log, the stop line, the
+     * access log) is written by one thread of its own ({@link Stdout}), so that a stdout nobody reads holds up
+     * neither the traffic nor the stop: the process exits within {@code --timeout} and
+     * {@link #OUTPUT_TIMEOUT} plus {@link AccessLog#CLOSE_TIMEOUT}, written or not.
+     */
+    private static int serve(BackendConfig config, PrintStream err) {
+        Stdout stdout = new Stdout(new FileOutputStream(FileDescriptor.out));
+        System.setOut(stdout.printStream());
         // Our own handlers, not shutdown hooks: a JVM that exits from a hook after SIGTERM reports 143,
         // and 1.5 exits 0 after draining.
-        StopSignals stopSignals = new StopSignals(out, config.shutdownTimeout());
+        StopSignals stopSignals = new StopSignals(stdout, config.shutdownTimeout());
         List<String> ignored = new ArrayList<>();
         for (String name : List.of("TERM", "INT")) {
             // The JVM installs no handler for a signal the process was started with ignored (a background
@@ -66,9 +79,10 @@ public final class Main {
 
         BackendServer server;
         try {
-            server = BackendServer.start(config);
+            server = BackendServer.start(config, stdout);
         } catch (BackendServer.BindFailedException | Transport.UnavailableException e) {
             err.println(e.getMessage());
+            stdout.close(OUTPUT_TIMEOUT);
             return 1;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
@@ -92,6 +106,8 @@ public final class Main {
                     + " reached; remaining connections were closed");
             err.flush();
         }
+        // The stop line and the last access-log lines, if stdout takes them in time.
+        stdout.close(OUTPUT_TIMEOUT);
         return 0;
     }
 
@@ -102,7 +118,7 @@ public final class Main {
      * drain all the same, and SIGKILL still ends it at once. One line says so, once, after the stop line.
      */
     private static final class StopSignals implements SignalHandler {
-        private final PrintStream out;
+        private final Stdout out;
         private final Duration timeout;
         private final CountDownLatch requested = new CountDownLatch(1);
         /** The stop line is printed: a signal now is one after the first. Guarded by {@code this}. */
@@ -110,31 +126,29 @@ public final class Main {
         /** The line about signals after the first is printed. Guarded by {@code this}. */
         private boolean toldIgnored;
 
-        StopSignals(PrintStream out, Duration timeout) {
+        StopSignals(Stdout out, Duration timeout) {
             this.out = out;
             this.timeout = timeout;
         }
 
-        /** Runs on a thread the JVM starts for each signal. */
+        /** Runs on a thread the JVM starts for each signal; prints without waiting on stdout. */
         @Override
         public void handle(Signal signal) {
             synchronized (this) {
                 if (stopping && !toldIgnored) {
                     toldIgnored = true;
-                    out.println("SIG" + signal.getName() + " ignored: already stopping, within --timeout ("
+                    out.line("SIG" + signal.getName() + " ignored: already stopping, within --timeout ("
                             + GoDuration.format(timeout) + "); later signals are ignored too");
-                    out.flush();
                 }
             }
             requested.countDown();
         }
 
-        /** Waits for the first signal, then prints the stop line. */
+        /** Waits for the first signal, then hands the stop line to stdout, without waiting for it to be written. */
         void awaitFirst() {
             awaitUninterruptibly(requested);
             synchronized (this) {
-                out.println("stopping http server...");
-                out.flush();
+                out.line("stopping http server...");
                 stopping = true;
             }
         }

@@ -5,7 +5,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +45,7 @@ public final class MetricsOverheadBenchmark {
         Metrics metrics = new Metrics(new Metrics.Sources(() -> 0, () -> 0, state::badRequests, state::timeouts,
                 state::refusedConnections, null, pages));
         AccessLog accessLog = new AccessLog(1.0, 100, AccessLog.QUEUE_CAPACITY,
-                new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8), System::nanoTime);
+                new Stdout(OutputStream.nullOutputStream()), System::nanoTime);
 
         Map<String, Features> variants = new LinkedHashMap<>();
         variants.put("1.5 only (no metrics)", Features.NONE);

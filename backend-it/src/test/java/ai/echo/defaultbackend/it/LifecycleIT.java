@@ -372,6 +372,113 @@ class LifecycleIT {
     }
 
     /**
+     * A stdout nobody reads (a log collector that stopped: the pipe fills at 64 KiB and every write to it
+     * blocks) does not hold up the stop: with the access log filling it, SIGTERM still closes the listener at
+     * once, the drain still ends at {@code --timeout}, and the process exits 0 a little after, though the stop
+     * line and the last access-log lines can no longer be written.
+     */
+    @Test
+    void aStdoutNobodyReadsDoesNotHoldUpTheStop() {
+        int port = freePort();
+        int svcPort = freePort();
+        ServerProcess server = ServerProcess.launchWithStdoutUnread(List.of("--port=" + port,
+                "--svc-port=" + svcPort, "--bind-address=127.0.0.1", "--timeout=2s", "--access-log",
+                "--access-log-max-lines-per-second=1000000"));
+        try (server) {
+            ServerProcess.await("the server to answer", ServerProcess.START_TIMEOUT, () -> {
+                assertThat(server.isAlive()).as("running; stderr: %s", server.stderr()).isTrue();
+                return !refused("127.0.0.1", port);
+            });
+            // Lines of some 1.3 KiB: a batch of 50 is nearly a whole pipe. The pipe is full once a batch adds
+            // nothing to it, three times running.
+            String request = "GET /" + "x".repeat(1000) + " HTTP/1.1\r\nHost: a\r\n\r\n";
+            int waiting = -1;
+            try (RawConnection connection = RawConnection.open(port)) {
+                for (int unchanged = 0, batches = 0; unchanged < 3; batches++) {
+                    assertThat(batches).as("batches until stdout is full").isLessThan(200);
+                    for (int i = 0; i < 50; i++) {
+                        assertThat(connection.send(request).readResponse(false)).startsWith("HTTP/1.1 404 ");
+                    }
+                    int now = server.unreadStdoutBytes();
+                    unchanged = now > 0 && now == waiting ? unchanged + 1 : 0;
+                    waiting = now;
+                }
+            }
+            try (RawConnection inFlight = RawConnection.open(port)) {
+                // Head read, body still to come: the drain waits for it until --timeout.
+                inFlight.send("POST /in-flight HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345");
+                ServerProcess.awaitOpenTrafficConnections(svcPort, 1);
+                long signalled = System.nanoTime();
+                server.terminate();
+                ServerProcess.await("the listener to close", Duration.ofSeconds(5), () -> refused("127.0.0.1", port));
+                assertThat(server.awaitExit(Duration.ofSeconds(2 + 5))).isZero();
+                assertThat(Duration.ofNanos(System.nanoTime() - signalled)).as("--timeout (2s) and a margin")
+                        .isLessThan(Duration.ofSeconds(2 + 3));
+                assertThat(server.errors()).containsExactly(
+                        "shutdown timeout of 2s reached; remaining connections were closed");
+                assertThat(inFlight.closedWithin(Duration.ofSeconds(5))).isTrue();
+            }
+            String written = server.unreadStdout();
+            assertThat(written.length()).as("what stdout took before it filled").isGreaterThanOrEqualTo(waiting);
+            assertThat(written).startsWith("INFO ").contains(" started: ", "{\"time\":");
+        }
+    }
+
+    /**
+     * Read normally, stdout carries the stop line and every access-log line, each whole and in order: those
+     * of the requests answered before the signal, then the stop line before that of the request the drain
+     * let finish; none is lost at the exit.
+     */
+    @Test
+    void theStopLineAndEveryAccessLogLineComeOutWholeAndInOrder() {
+        int requests = 300;
+        try (ServerProcess server = ServerProcess.start("--timeout=20s", "--access-log",
+                "--access-log-max-lines-per-second=1000000");
+             RawConnection inFlight = RawConnection.open(server.port())) {
+            try (RawConnection connection = RawConnection.open(server.port())) {
+                for (int i = 0; i < requests; i++) {
+                    connection.send("GET /before/" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThat(connection.readResponse(false)).startsWith("HTTP/1.1 404 ");
+                }
+            }
+            inFlight.send("POST /in-flight HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345");
+            server.awaitOpenTrafficConnections(1);
+            server.terminate();
+            server.awaitLine(line -> line.equals("stopping http server..."), Duration.ofSeconds(10));
+            inFlight.send("67890");
+            assertThat(inFlight.readToEnd()).isEqualTo(
+                    response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            assertThat(server.awaitExit(EXIT)).isZero();
+
+            List<String> lines = server.output();
+            Pattern accessLine = Pattern.compile("^\\{\"time\":\"[^\"]+\",\"remote\":\"127\\.0\\.0\\.1\","
+                    + "\"method\":\"(GET|POST)\",\"path\":\"([^\"]+)\",\"status\":404,.*\"x_code\":\"\"}$");
+            List<String> paths = new ArrayList<>();
+            for (String line : lines) {
+                Matcher matcher = accessLine.matcher(line);
+                if (matcher.matches()) {
+                    paths.add(matcher.group(2));
+                } else {
+                    assertThat(line).as("a whole line of its own").matches("(INFO|WARN) .*|stopping http server\\.\\.\\.");
+                }
+            }
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                expected.add("/before/" + i);
+            }
+            expected.add("/in-flight");
+            assertThat(paths).containsExactlyElementsOf(expected);
+            assertThat(lines).filteredOn(line -> line.equals("stopping http server...")).hasSize(1);
+            int inFlightLine = 0;
+            while (!lines.get(inFlightLine).contains("\"path\":\"/in-flight\"")) {
+                inFlightLine++;
+            }
+            assertThat(lines.indexOf("stopping http server...")).as("the stop line, before the drained request's")
+                    .isLessThan(inFlightLine);
+        }
+    }
+
+    /**
      * A process started with SIGINT ignored (a background job of a non-interactive shell) keeps it ignored:
      * the JVM installs no handler for it, where Go's would. The server says so at start, and SIGTERM still
      * stops it as always.

@@ -42,8 +42,15 @@ public final class ServerProcess implements AutoCloseable {
     private final StringBuffer stdout = new StringBuffer();
     private final StringBuffer stderr = new StringBuffer();
     private final List<Thread> pumps = new ArrayList<>();
+    /** Whether stdout is read as it comes; if not, it is a pipe nobody reads, which fills at 64 KiB. */
+    private final boolean stdoutRead;
 
     private ServerProcess(List<String> command, Map<String, String> env) {
+        this(command, env, true);
+    }
+
+    private ServerProcess(List<String> command, Map<String, String> env, boolean readStdout) {
+        this.stdoutRead = readStdout;
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().keySet().removeIf(name -> name.matches("PORT|SVC_PORT|TIMEOUT|TRANSPORT"));
         // The suite on another transport (the io-uring execution in backend-it/pom.xml); a test's own
@@ -55,7 +62,9 @@ public final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        pumps.add(pump(process.getInputStream(), stdout));
+        if (readStdout) {
+            pumps.add(pump(process.getInputStream(), stdout));
+        }
         pumps.add(pump(process.getErrorStream(), stderr));
     }
 
@@ -148,6 +157,42 @@ public final class ServerProcess implements AutoCloseable {
         command.add(jar().toString());
         command.addAll(args);
         return new ServerProcess(command, env);
+    }
+
+    /**
+     * Starts the jar with these arguments, its stdout left to a pipe that nothing reads until the process has
+     * exited, as when a log collector stops reading: once the pipe's buffer (64 KiB) is full, a write to it
+     * blocks. Its ports cannot be read from the start-up line: pass them as flags.
+     */
+    public static ServerProcess launchWithStdoutUnread(List<String> args) {
+        List<String> command = new ArrayList<>(DEFAULT_STOP_SIGNALS);
+        command.add(java(null));
+        command.add("-Dio.netty.leakDetection.level=paranoid");
+        command.add("-jar");
+        command.add(jar().toString());
+        command.addAll(args);
+        return new ServerProcess(command, Map.of(), false);
+    }
+
+    /** The bytes waiting in the unread stdout pipe (see {@link #launchWithStdoutUnread}). */
+    public int unreadStdoutBytes() {
+        assertThat(stdoutRead).as("stdout left unread").isFalse();
+        try {
+            return process.getInputStream().available();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Everything in the unread stdout pipe, once the process has exited. */
+    public String unreadStdout() {
+        assertThat(stdoutRead).as("stdout left unread").isFalse();
+        assertThat(process.isAlive()).as("exited").isFalse();
+        try {
+            return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts the server on free ports with these extra flags and waits until it listens. */
