@@ -24,8 +24,9 @@ import java.util.function.LongSupplier;
  * draw and {@link #tryAcquire()} a lock-free token bucket, so that a request past the ceiling costs nothing
  * more; when it is answered, {@link #submit} is a non-blocking offer to a bounded queue. One daemon thread
  * formats the lines and hands them to {@link Stdout}'s writer, waiting for room there when stdout is slow, so
- * that the queue here fills instead: a line refused by the ceiling or by a full queue is dropped and counted;
- * the counts are in the metrics. Requests refused as malformed (400, 414, 431) are not logged: they have
+ * that the queue here fills instead: a line refused by the ceiling or by a full queue is dropped and counted.
+ * A line counts as written once stdout took it, and as dropped if writing it failed (stdout closed); the
+ * counts are in the metrics. Requests refused as malformed (400, 414, 431) are not logged: they have
  * no reliable method or path, and are counted in {@code defaultbackend_connections_closed_total}.
  *
  * <p>Every field is escaped as a JSON string (non-ASCII as {@code \\u} escapes, so a line is ASCII) after
@@ -60,6 +61,7 @@ final class AccessLog implements AutoCloseable {
     private final LongAdder written = new LongAdder();
     private final LongAdder rateLimited = new LongAdder();
     private final LongAdder queueFull = new LongAdder();
+    private final LongAdder writeErrors = new LongAdder();
     private final Thread writer;
 
     /**
@@ -119,6 +121,11 @@ final class AccessLog implements AutoCloseable {
         return queueFull.sum();
     }
 
+    /** Lines whose write to stdout failed (stdout closed: EPIPE). */
+    long droppedWriteError() {
+        return writeErrors.sum();
+    }
+
     private void drain() {
         List<Entry> batch = new ArrayList<>(256);
         StringBuilder lines = new StringBuilder(64 * 1024);
@@ -130,12 +137,13 @@ final class AccessLog implements AutoCloseable {
                 stopping = true;
             }
             queue.drainTo(batch, 255);
+            int count = 0;
             for (Entry entry : batch) {
                 if (entry == STOP) {
                     stopping = true;
                 } else {
                     format(entry, lines);
-                    written.increment();
+                    count++;
                 }
             }
             batch.clear();
@@ -143,8 +151,9 @@ final class AccessLog implements AutoCloseable {
                 // Escaped, the lines are ASCII.
                 byte[] bytes = lines.toString().getBytes(StandardCharsets.US_ASCII);
                 lines.setLength(0);
+                int formatted = count;
                 try {
-                    out.put(bytes);
+                    out.put(bytes, ok -> (ok ? written : writeErrors).add(formatted));
                 } catch (InterruptedException e) {
                     stopping = true;
                 }

@@ -116,17 +116,18 @@ final class Metrics {
             AccessLog log = sources.accessLog();
             CounterWithCallback.builder()
                     .name("defaultbackend_access_log_lines_total")
-                    .help("Access log lines written.")
+                    .help("Access log lines written to stdout (counted once written).")
                     .callback(callback -> callback.call(log.written()))
                     .register(registry);
             CounterWithCallback.builder()
                     .name("defaultbackend_access_log_dropped_total")
                     .help("Sampled access log lines not written: rate_limit (over the lines-per-second ceiling), "
-                            + "queue_full (the writer fell behind).")
+                            + "queue_full (the writer fell behind), write_error (stdout closed).")
                     .labelNames("reason")
                     .callback(callback -> {
                         callback.call(log.droppedByRateLimit(), "rate_limit");
                         callback.call(log.droppedQueueFull(), "queue_full");
+                        callback.call(log.droppedWriteError(), "write_error");
                     })
                     .register(registry);
         }

@@ -31,6 +31,15 @@ final class Stdout implements AutoCloseable {
     /** Bytes waiting at most: a few thousand log or access-log lines, a few seconds of a slow reader. */
     static final int CAPACITY = 1 << 20;
 
+    /** Told, on the writer thread, whether bytes handed over by {@link #put} were written. */
+    interface Outcome {
+        void written(boolean ok);
+    }
+
+    /** Bytes handed over by {@link #put}, and whom to tell how their write went. */
+    private record Told(byte[] bytes, Outcome outcome) {
+    }
+
     /** Log lines dropped in a row, noted in the queue where they would have been. */
     private static final class Dropped {
         long lines = 1;
@@ -43,7 +52,7 @@ final class Stdout implements AutoCloseable {
     private final Condition ready = lock.newCondition();
     /** A chunk was written: room was made. */
     private final Condition progress = lock.newCondition();
-    /** Bytes to write ({@code byte[]}) and notes of lines dropped ({@link Dropped}). */
+    /** Bytes to write ({@code byte[]} or {@link Told}) and notes of lines dropped ({@link Dropped}). */
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
     private final Thread writer;
     /** Guarded by {@link #lock}, as every field below. */
@@ -75,14 +84,17 @@ final class Stdout implements AutoCloseable {
         return enqueue(bytes, false);
     }
 
-    /** Access-log lines: waits for room, so that only the caller's own thread waits on a slow stdout. */
-    void put(byte[] bytes) throws InterruptedException {
+    /**
+     * Access-log lines: waits for room, so that only the caller's own thread waits on a slow stdout.
+     * {@code outcome} is told once they are written, or their write failed (stdout closed: EPIPE).
+     */
+    void put(byte[] bytes, Outcome outcome) throws InterruptedException {
         lock.lock();
         try {
             while (!closed && queuedBytes > 0 && queuedBytes + bytes.length > capacity) {
                 progress.await();
             }
-            add(bytes);
+            add(new Told(bytes, outcome), bytes.length);
         } finally {
             lock.unlock();
         }
@@ -101,16 +113,16 @@ final class Stdout implements AutoCloseable {
                 }
                 return false;
             }
-            add(bytes);
+            add(bytes, bytes.length);
             return true;
         } finally {
             lock.unlock();
         }
     }
 
-    private void add(byte[] bytes) {
-        queue.add(bytes);
-        queuedBytes += bytes.length;
+    private void add(Object chunk, int length) {
+        queue.add(chunk);
+        queuedBytes += length;
         handedOver++;
         ready.signal();
     }
@@ -167,16 +179,17 @@ final class Stdout implements AutoCloseable {
                     bytes = ("WARN " + lines + " log line" + (lines == 1 ? "" : "s")
                             + " dropped: stdout was not being read fast enough\n").getBytes(StandardCharsets.UTF_8);
                 } else {
-                    bytes = (byte[]) chunk;
+                    bytes = chunk instanceof Told ? ((Told) chunk).bytes() : (byte[]) chunk;
                 }
             } finally {
                 lock.unlock();
             }
+            boolean ok = true;
             try {
                 target.write(bytes);
                 target.flush();
             } catch (IOException e) {
-                // Stdout closed (EPIPE): there is nowhere left to say so.
+                ok = false; // stdout closed (EPIPE): nowhere left to say so but in the counts of those told
             }
             lock.lock();
             try {
@@ -187,6 +200,9 @@ final class Stdout implements AutoCloseable {
                 progress.signalAll();
             } finally {
                 lock.unlock();
+            }
+            if (chunk instanceof Told) {
+                ((Told) chunk).outcome().written(ok);
             }
         }
     }

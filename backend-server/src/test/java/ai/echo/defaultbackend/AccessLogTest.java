@@ -7,12 +7,14 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -189,6 +191,49 @@ class AccessLogTest {
         release.countDown();
         Await.until("the lines kept written", () -> written.toString(StandardCharsets.UTF_8).lines().count()
                 == 1001 - log.droppedQueueFull());
+    }
+
+    /**
+     * A line counts as written once stdout took it: not while the write is blocked (a full pipe), and not at
+     * all when it fails (stdout closed: EPIPE), where it counts as dropped for a write error.
+     */
+    @Test
+    void linesCountAsWrittenOnlyOnceStdoutTookThem() throws Exception {
+        CountDownLatch stuck = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean failing = new AtomicBoolean();
+        slow = new Stdout(new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                stuck.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (failing.get()) {
+                    throw new IOException("Broken pipe");
+                }
+            }
+        });
+        log = new AccessLog(1.0, 1000, 100, slow, clock::get);
+        log.submit(entry(404));
+        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(log.written()).as("while the write is blocked").isZero();
+        release.countDown();
+        Await.until("the line written", () -> log.written() == 1);
+
+        failing.set(true);
+        for (int i = 0; i < 5; i++) {
+            log.submit(entry(404));
+        }
+        Await.until("the failed lines counted", () -> log.droppedWriteError() == 5);
+        assertThat(log.written()).isEqualTo(1);
     }
 
     @Test

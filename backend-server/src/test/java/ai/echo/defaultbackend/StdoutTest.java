@@ -155,13 +155,14 @@ class StdoutTest {
     @Test
     void putWaitsForRoomAndOnlyItsCallerWaits() throws Exception {
         Stdout stdout = open(blocking, 100);
-        stdout.put("access 1\n".getBytes(StandardCharsets.US_ASCII));
+        stdout.put("access 1\n".getBytes(StandardCharsets.US_ASCII), ok -> { });
         assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-        stdout.put("a".repeat(80).concat("\n").getBytes(StandardCharsets.US_ASCII)); // fits: 9 + 81 <= 100
+        // 9 + 81 <= 100: fits
+        stdout.put("a".repeat(80).concat("\n").getBytes(StandardCharsets.US_ASCII), ok -> { });
         AtomicBoolean handedOver = new AtomicBoolean();
         Thread accessLog = new Thread(() -> {
             try {
-                stdout.put("access 3\n".getBytes(StandardCharsets.US_ASCII)); // 99 + 9 > 100: waits
+                stdout.put("access 3\n".getBytes(StandardCharsets.US_ASCII), ok -> { }); // 99 + 9 > 100: waits
                 handedOver.set(true);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -195,6 +195,23 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the read end of the server's stdout, as a log collector that goes away does. The read already
+     * waiting still takes the next write; once it has ({@link #stdoutClosed()}), every write fails (EPIPE).
+     */
+    public void closeStdout() {
+        try {
+            process.getInputStream().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether the read end of stdout is closed, and no read is left on it (see {@link #closeStdout()}). */
+    public boolean stdoutClosed() {
+        return stdout.indexOf("<output closed: ") >= 0;
+    }
+
     /** Starts the server on free ports with these extra flags and waits until it listens. */
     public static ServerProcess start(String... flags) {
         List<String> args = new ArrayList<>(List.of("--port=0", "--svc-port=0"));

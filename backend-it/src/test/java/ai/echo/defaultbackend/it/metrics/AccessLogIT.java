@@ -82,4 +82,38 @@ class AccessLogIT {
             assertThat(metric(server, "defaultbackend_access_log_lines_total")).isEqualTo(written);
         }
     }
+
+    /**
+     * A line counts as written once stdout took it: with stdout gone (its reader closed it, and every write
+     * fails with EPIPE), the lines are counted as dropped for a write error, not as written, and the server
+     * goes on serving and still stops cleanly.
+     */
+    @Test
+    void linesStdoutRefusesAreCountedAsWriteErrorsNotWritten() throws Exception {
+        int requests = 20;
+        try (ServerProcess server = ServerProcess.start("--access-log")) {
+            Raw.exchange(server.port(), "GET /before HTTP/1.0\r\n\r\n");
+            server.awaitLine(l -> l.startsWith("{\"time\":"), Duration.ofSeconds(10));
+            assertThat(metric(server, "defaultbackend_access_log_lines_total")).isEqualTo(1);
+
+            server.closeStdout();
+            // The read that was waiting takes one more line, then nothing reads stdout any more.
+            Raw.exchange(server.port(), "GET /last-read HTTP/1.0\r\n\r\n");
+            ServerProcess.await("the last read", Duration.ofSeconds(10), server::stdoutClosed);
+            assertThat(metric(server, "defaultbackend_access_log_lines_total")).isEqualTo(2);
+            for (int i = 0; i < requests; i++) {
+                assertThat(Raw.exchange(server.port(), "GET /after/" + i + " HTTP/1.0\r\n\r\n"))
+                        .startsWith("HTTP/1.0 404 ");
+            }
+            ServerProcess.await("the lines' writes to fail", Duration.ofSeconds(10), () -> {
+                try {
+                    return metric(server, "defaultbackend_access_log_dropped_total{reason=\"write_error\"}")
+                            == requests;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(metric(server, "defaultbackend_access_log_lines_total")).isEqualTo(2);
+        }
+    }
 }
