@@ -27,7 +27,8 @@ import java.util.function.LongSupplier;
  * that the queue here fills instead: a line refused by the ceiling or by a full queue is dropped and counted.
  * A line counts as written once stdout took it, and as dropped if writing it failed (stdout closed); the
  * counts are in the metrics. Requests refused as malformed (400, 414, 431) are not logged: they have
- * no reliable method or path, and are counted in {@code defaultbackend_connections_closed_total}.
+ * no reliable method or path, and are counted in {@code defaultbackend_http_requests_total} and
+ * {@code defaultbackend_connections_closed_total}.
  *
  * <p>Every field is escaped as a JSON string (non-ASCII as {@code \\u} escapes, so a line is ASCII) after
  * being cut to {@link Escape#MAX_VALUE_CHARS}.

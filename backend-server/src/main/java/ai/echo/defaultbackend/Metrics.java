@@ -49,6 +49,8 @@ final class Metrics {
         HttpMethod.OPTIONS, HttpMethod.PATCH, HttpMethod.TRACE, HttpMethod.CONNECT,
     };
     static final String OTHER_METHOD = "OTHER";
+    /** The slot of {@link #OTHER_METHOD}: any method not known, and a request whose method could not be read. */
+    static final int OTHER_METHOD_INDEX = KNOWN_METHODS.length;
     /** 1.5's buckets, in milliseconds. */
     static final double[] LEGACY_BUCKETS = {.001, .003, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 
@@ -200,7 +202,7 @@ final class Metrics {
                 return i;
             }
         }
-        return KNOWN_METHODS.length;
+        return OTHER_METHOD_INDEX;
     }
 
     /**
@@ -316,7 +318,8 @@ final class Metrics {
             }
             return MetricSnapshots.of(legacyCount.build(), legacyDuration.build(),
                     counter("defaultbackend_http_requests",
-                            "HTTP requests answered, by listener, status class and method (unknown methods as OTHER).",
+                            "HTTP requests answered, by listener, status class and method (OTHER for a method "
+                                    + "not known or not readable).",
                             requests, CountedRequests::requestLabels),
                     counter("defaultbackend_custom_error_responses",
                             "Error pages served for an X-Code request, by status code and format.",

@@ -200,7 +200,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
                 DecoderResult result = ((HttpContent) msg).decoderResult();
                 if (result.isFailure()) {
                     // A broken body (bad chunk size, truncated chunk): the head was fine, the request is not.
-                    reject(ctx, result.cause());
+                    reject(ctx, result.cause(), pendingMethod);
                 } else if (msg instanceof LastHttpContent && pending != null) {
                     answer(ctx, true);
                 }
@@ -214,22 +214,24 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         guard.headReceived();
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
-            reject(ctx, result.cause());
+            // The head could not be read: what method it has, if any, is not known.
+            reject(ctx, result.cause(), Metrics.OTHER_METHOD_INDEX);
             return;
         }
         HttpVersion version = request.protocolVersion();
         if (version.majorVersion() != 1) {
-            reject(ctx, null);
+            reject(ctx, null, Metrics.methodIndex(request.method()));
             return;
         }
         boolean http10 = version.minorVersion() == 0;
         if (!http10 && !StrictRequestDecoder.RequestHeaders.hasExactlyOneHost(request.headers())) {
-            reject(ctx, null); // RFC 9112 3.2: exactly one Host in HTTP/1.1
+            // RFC 9112 3.2: exactly one Host in HTTP/1.1
+            reject(ctx, null, Metrics.methodIndex(request.method()));
             return;
         }
         String uri = request.uri();
         if (!isValidTarget(uri)) {
-            reject(ctx, null);
+            reject(ctx, null, Metrics.methodIndex(request.method()));
             return;
         }
         boolean healthz = isHealthz(uri);
@@ -446,13 +448,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
 
     private void record(long now, int status, int bytes) {
         long nanos = now - pendingStart;
-        Metrics metrics = features.metrics();
-        if (metrics != null) {
-            Metrics.Tally counts = tally;
-            if (counts.owner != Thread.currentThread()) {
-                // Answered off the thread that built the pipeline: only in tests, and counted all the same.
-                counts = tally = metrics.tally();
-            }
+        if (features.metrics() != null) {
+            Metrics.Tally counts = tally();
             counts.request(features.port(), status, pendingMethod);
             if (pendingRoute == Route.FIXED && pending == Responses.Kind.NOT_FOUND
                     && features.port() == Metrics.Port.TRAFFIC) {
@@ -469,6 +466,16 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         }
     }
 
+    /** Where this connection counts: its event loop's tally. */
+    private Metrics.Tally tally() {
+        Metrics.Tally counts = tally;
+        if (counts.owner != Thread.currentThread()) {
+            // Answered off the thread that built the pipeline: only in tests, and counted all the same.
+            counts = tally = features.metrics().tally();
+        }
+        return counts;
+    }
+
     private static String remoteAddress(ChannelHandlerContext ctx) {
         SocketAddress address = ctx.channel().remoteAddress();
         if (address instanceof InetSocketAddress && ((InetSocketAddress) address).getAddress() != null) {
@@ -477,7 +484,12 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         return String.valueOf(address);
     }
 
-    private void reject(ChannelHandlerContext ctx, Throwable cause) {
+    /**
+     * Answers 400, 414 or 431 and closes. Counted as answered, by the request's method when its head could be
+     * read ({@code methodIndex}), but neither under 1.5's names nor in the access log: 1.5 counted its
+     * catch-all 404s only, and the log has no reliable method or path to show.
+     */
+    private void reject(ChannelHandlerContext ctx, Throwable cause, int methodIndex) {
         Responses.Kind kind = Responses.Kind.BAD_REQUEST;
         if (cause instanceof TooLongHttpLineException) {
             kind = Responses.Kind.URI_TOO_LONG;
@@ -485,6 +497,9 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             kind = Responses.Kind.HEADERS_TOO_LARGE;
         }
         state.badRequest();
+        if (features.metrics() != null) {
+            tally().request(features.port(), kind.status, methodIndex);
+        }
         pending = null;
         closeAfter(ctx, responses.get(ctx.alloc(), ticker, ticker.nanoTime(), kind, false, Responses.Connection.CLOSE,
                 false), true);

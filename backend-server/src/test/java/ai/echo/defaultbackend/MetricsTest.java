@@ -39,6 +39,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** What /metrics says after known traffic: exact counts, 1.5's names and buckets, bounded labels. */
 class MetricsTest {
@@ -270,6 +272,40 @@ class MetricsTest {
                 .isEqualTo(1);
         assertThat(scrape.lines().filter(line -> line.startsWith("defaultbackend_custom_error_responses_total{")))
                 .hasSize(3);
+    }
+
+    /**
+     * Requests refused as malformed are answered, and counted as answered like any other: by their method
+     * when their head was read (no Host, two, a version other than 1.x, a bad target, a broken chunk), as
+     * {@code OTHER} when it could not be (an unparseable request line, a line or head over the limits); and
+     * never under 1.5's names, which count its catch-all 404s only.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            no Host             | 400 | GET    | GET / HTTP/1.1\\r\\n\\r\\n
+            two Hosts           | 400 | DELETE | DELETE / HTTP/1.1\\r\\nHost: a\\r\\nHost: b\\r\\n\\r\\n
+            HTTP/2.0            | 400 | HEAD   | HEAD / HTTP/2.0\\r\\nHost: a\\r\\n\\r\\n
+            bad target          | 400 | PUT    | PUT /a<DEL>b HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n
+            broken chunk        | 400 | POST   | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n
+            unparseable line    | 400 | OTHER  | GET\\r\\n\\r\\n
+            unknown method      | 400 | OTHER  | BREW / HTTP/1.1\\r\\n\\r\\n
+            too-long URI        | 414 | OTHER  | GET /<long> HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n
+            too-large headers   | 431 | OTHER  | GET / HTTP/1.1\\r\\nHost: a\\r\\nX: <long>\\r\\n\\r\\n
+            """)
+    void requestsRefusedAsMalformedAreCountedAsAnswered(String what, int status, String method, String request) {
+        EmbeddedChannel channel = open(traffic);
+        send(channel, request.replace("\\r\\n", "\r\n").replace("<DEL>", "\u007f")
+                .replace("<long>", "a".repeat(Math.max(BackendConfig.DEFAULTS.maxRequestLineBytes(),
+                        BackendConfig.DEFAULTS.maxHeaderBytes()))));
+        assertThat(received(channel)).startsWith("HTTP/1.1 " + status + " ");
+        String scrape = scrape();
+        assertThat(value(scrape, traffic("4xx", method))).isEqualTo(1);
+        assertThat(scrape.lines().filter(line -> line.startsWith("defaultbackend_http_requests_total{")
+                && line.contains("port=\"traffic\"")))
+                .as("one request, one count").hasSize(1);
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"bad_request\"}")).isEqualTo(1);
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isZero();
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.0\"}")).isZero();
     }
 
     @Test

@@ -163,6 +163,30 @@ class MetricsIT {
         assertThat(scrape).doesNotContain("method=\"X");
     }
 
+    /** Answers 400, 414 and 431 are answers too: counted, by method when the head could be read. */
+    @Test
+    void requestsRefusedAsMalformedAreCounted() throws Exception {
+        List<String> refused = List.of(
+                "GET / HTTP/1.1\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: a\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(70_000) + "\r\n\r\n");
+        List<String> statuses = new ArrayList<>();
+        for (String request : refused) {
+            statuses.add(Raw.exchange(server.port(), request).substring(0, 12));
+        }
+        assertThat(statuses).containsExactly("HTTP/1.1 400", "HTTP/1.1 400", "HTTP/1.1 414", "HTTP/1.1 431");
+        String scrape = scrape();
+        assertThat(value(scrape,
+                "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"GET\",port=\"traffic\"}"))
+                .isEqualTo(2);
+        assertThat(value(scrape,
+                "defaultbackend_http_requests_total{code_class=\"4xx\",method=\"OTHER\",port=\"traffic\"}"))
+                .isEqualTo(2);
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"bad_request\"}")).isEqualTo(4);
+        assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isZero();
+    }
+
     @Test
     void gzipAndOpenMetricsWhenAsked() throws Exception {
         HttpResponse<byte[]> response = CLIENT.send(HttpRequest.newBuilder(
