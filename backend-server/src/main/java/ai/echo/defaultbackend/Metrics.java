@@ -19,6 +19,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -51,6 +52,9 @@ final class Metrics {
     static final String OTHER_METHOD = "OTHER";
     /** The slot of {@link #OTHER_METHOD}: any method not known, and a request whose method could not be read. */
     static final int OTHER_METHOD_INDEX = KNOWN_METHODS.length;
+    /** 1.5's metric families, by their names without suffix. */
+    static final Set<String> LEGACY_NAMES = Set.of("default_http_backend_http_request_count",
+            "default_http_backend_http_request_duration_milliseconds");
     /** 1.5's buckets, in milliseconds. */
     static final double[] LEGACY_BUCKETS = {.001, .003, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 

@@ -4,9 +4,17 @@ import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -14,12 +22,20 @@ import java.util.zip.GZIPOutputStream;
  * OpenMetrics 1.0 when the scraper's {@code Accept} names {@code application/openmetrics-text}, gzipped when
  * its {@code Accept-Encoding} allows gzip. Runs on the service port's own event loop, so a scrape never
  * delays traffic.
+ *
+ * <p>In the text format, 1.5's two families are written with their {@code le} values as 1.5's Go client
+ * wrote them, {@code "1"} and {@code "10"} where the Java client writes {@code "1.0"} and {@code "10.0"}:
+ * Prometheus 2 stores a label value as it comes, so a dashboard or alert on {@code le="10"} would lose its
+ * series on the swap. OpenMetrics is left as the Java client writes it: its canonical form for {@code le} is
+ * {@code "1.0"} (Go's client writes that too in OpenMetrics).
  */
 final class MetricsEndpoint {
 
     /** One encoded scrape. */
     record Scrape(String contentType, boolean gzip, byte[] body) {
     }
+
+    private static final Pattern LE = Pattern.compile("le=\"([^\"]+)\"");
 
     private final Metrics metrics;
     private final ExpositionFormatWriter text = PrometheusTextFormatWriter.create();
@@ -38,15 +54,77 @@ final class MetricsEndpoint {
         try {
             if (gzip) {
                 try (GZIPOutputStream out = new GZIPOutputStream(bytes, 8192)) {
-                    writer.write(out, registry.scrape());
+                    write(writer, out, registry.scrape());
                 }
             } else {
-                writer.write(bytes, registry.scrape());
+                write(writer, bytes, registry.scrape());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
         return new Scrape(writer.getContentType(), gzip, bytes.toByteArray());
+    }
+
+    private void write(ExpositionFormatWriter writer, OutputStream out, MetricSnapshots snapshots)
+            throws IOException {
+        if (writer != text) {
+            writer.write(out, snapshots);
+            return;
+        }
+        List<MetricSnapshot> legacy = new ArrayList<>(Metrics.LEGACY_NAMES.size());
+        List<MetricSnapshot> rest = new ArrayList<>(snapshots.size());
+        for (MetricSnapshot snapshot : snapshots) {
+            (Metrics.LEGACY_NAMES.contains(snapshot.getMetadata().getName()) ? legacy : rest).add(snapshot);
+        }
+        // 1.5's names sort before every other (the writer sorts by name): written first, the order is the same.
+        ByteArrayOutputStream legacyText = new ByteArrayOutputStream(4096);
+        text.write(legacyText, new MetricSnapshots(legacy));
+        String goStyle = LE.matcher(legacyText.toString(StandardCharsets.UTF_8)).replaceAll(bound -> {
+            String javaStyle = bound.group(1);
+            return "le=\"" + (javaStyle.equals("+Inf") ? javaStyle : goFloat(Double.parseDouble(javaStyle))) + "\"";
+        });
+        out.write(goStyle.getBytes(StandardCharsets.UTF_8));
+        text.write(out, new MetricSnapshots(rest));
+    }
+
+    /**
+     * {@code value} as Go's {@code strconv.FormatFloat(value, 'g', -1, 64)} writes it, and so 1.5's client
+     * its {@code le} values in the text format: the shortest digits that read back as the value, in
+     * exponent form when the exponent is below -4 or at least 6 ({@code 1e-05}, {@code 1e+06}), plain
+     * otherwise ({@code 0.0001}, {@code 10}, {@code 123456}); {@code +Inf}, {@code -Inf} and {@code NaN}.
+     * The digits are Java's {@link Double#toString}, shortest for the bounds written here (JDK 17's is not
+     * for some doubles; none of them a bucket bound anyone uses).
+     */
+    static String goFloat(double value) {
+        if (Double.isNaN(value)) {
+            return "NaN";
+        }
+        if (Double.isInfinite(value)) {
+            return value > 0 ? "+Inf" : "-Inf";
+        }
+        String sign = value < 0 || value == 0 && 1 / value < 0 ? "-" : "";
+        if (value == 0) {
+            return sign + "0";
+        }
+        BigDecimal decimal = new BigDecimal(Double.toString(Math.abs(value))).stripTrailingZeros();
+        String digits = decimal.unscaledValue().toString();
+        int exponent = digits.length() - 1 - decimal.scale(); // of the first digit
+        StringBuilder out = new StringBuilder(sign);
+        if (exponent < -4 || exponent >= 6) {
+            out.append(digits.charAt(0));
+            if (digits.length() > 1) {
+                out.append('.').append(digits, 1, digits.length());
+            }
+            int magnitude = Math.abs(exponent);
+            out.append(exponent < 0 ? "e-" : "e+").append(magnitude < 10 ? "0" : "").append(magnitude);
+        } else if (exponent < 0) {
+            out.append("0.").append("0".repeat(-exponent - 1)).append(digits);
+        } else if (digits.length() <= exponent + 1) {
+            out.append(digits).append("0".repeat(exponent + 1 - digits.length()));
+        } else {
+            out.append(digits, 0, exponent + 1).append('.').append(digits, exponent + 1, digits.length());
+        }
+        return out.toString();
     }
 
     /** Whether gzip (or {@code *}) is listed with a non-zero q-value. */

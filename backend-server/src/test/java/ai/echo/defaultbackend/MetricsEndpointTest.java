@@ -27,4 +27,32 @@ class MetricsEndpointTest {
     void gzipOnlyWhenAccepted(String acceptEncoding, boolean gzip) {
         assertThat(MetricsEndpoint.acceptsGzip(acceptEncoding)).isEqualTo(gzip);
     }
+
+    /** Go's {@code strconv.FormatFloat(v, 'g', -1, 64)}, as Go's client writes {@code le} in the text format. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            0.001                  | 0.001
+            0.0001                 | 0.0001
+            0.00001                | 1e-05
+            0.5                    | 0.5
+            1                      | 1
+            2.5                    | 2.5
+            10                     | 10
+            100000                 | 100000
+            123456                 | 123456
+            1000000                | 1e+06
+            1234567                | 1.234567e+06
+            1.5e300                | 1.5e+300
+            1e-300                 | 1e-300
+            0                      | 0
+            -0.0                   | -0
+            -2.5                   | -2.5
+            -1000000               | -1e+06
+            Infinity               | +Inf
+            -Infinity              | -Inf
+            NaN                    | NaN
+            """)
+    void floatsAreWrittenAsGoWritesThem(double value, String go) {
+        assertThat(MetricsEndpoint.goFloat(value)).isEqualTo(go);
+    }
 }

@@ -223,14 +223,64 @@ class MetricsTest {
         String bucket = "default_http_backend_http_request_duration_milliseconds_bucket{proto=\"1.1\",le=\"%s\"}";
         assertThat(value(scrape, String.format(bucket, "0.001"))).isEqualTo(2);
         assertThat(value(scrape, String.format(bucket, "0.003"))).isEqualTo(4);
-        assertThat(value(scrape, String.format(bucket, "1.0"))).isEqualTo(4);
+        assertThat(value(scrape, String.format(bucket, "1"))).isEqualTo(4);
         assertThat(value(scrape, String.format(bucket, "2.5"))).isEqualTo(5);
-        assertThat(value(scrape, String.format(bucket, "5.0"))).isEqualTo(6);
-        assertThat(value(scrape, String.format(bucket, "10.0"))).isEqualTo(7);
+        assertThat(value(scrape, String.format(bucket, "5"))).isEqualTo(6);
+        assertThat(value(scrape, String.format(bucket, "10"))).isEqualTo(7);
         assertThat(value(scrape, String.format(bucket, "+Inf"))).isEqualTo(8);
         assertThat(value(scrape, "default_http_backend_http_request_duration_milliseconds_sum{proto=\"1.1\"}"))
                 .isCloseTo(Arrays.stream(nanos).sum() / 1e6, org.assertj.core.api.Assertions.within(1e-9));
         assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isEqualTo(8);
+    }
+
+    /**
+     * 1.5's two families in the text format 0.0.4, exactly: the {@code le} values as 1.5's Go client wrote
+     * them ({@code "1"}, {@code "10"}: Go's shortest {@code %g}), since Prometheus stores a label value as it
+     * comes and a dashboard or alert that selects {@code le="10"} must still find its series; the rest as the
+     * Java client writes it, and the families after them unchanged. In OpenMetrics, whose canonical form for
+     * {@code le} is {@code "1.0"}, as the Java client (and Go's, in that format) writes it.
+     */
+    @Test
+    void the15FamiliesAreWrittenAs15sGoClientWroteThem() {
+        MockTicker ticker = Ticker.newMockTicker();
+        EmbeddedChannel channel = EmbeddedChannel.builder().ticker(ticker).handlers(traffic).build();
+        channels.add(channel);
+        for (long nanos : new long[] {2_000_000, 7_000_000}) {
+            send(channel, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n");
+            ticker.advance(nanos, TimeUnit.NANOSECONDS);
+            send(channel, "abc");
+            assertThat(received(channel)).startsWith("HTTP/1.1 404 Not Found\r\n");
+        }
+        String scrape = scrape();
+        String histogram = "default_http_backend_http_request_duration_milliseconds";
+        StringBuilder expected = new StringBuilder()
+                .append("# HELP default_http_backend_http_request_count_total Counter of HTTP requests made.\n")
+                .append("# TYPE default_http_backend_http_request_count_total counter\n")
+                .append("default_http_backend_http_request_count_total{proto=\"1.0\"} 0.0\n")
+                .append("default_http_backend_http_request_count_total{proto=\"1.1\"} 2.0\n")
+                .append("# HELP " + histogram + " Histogram of the time (in milliseconds) each request took.\n")
+                .append("# TYPE " + histogram + " histogram\n");
+        String[] bounds = {"0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+            "10", "+Inf"};
+        for (String proto : new String[] {"1.0", "1.1"}) {
+            for (int i = 0; i < bounds.length; i++) {
+                int count = proto.equals("1.0") ? 0 : i < 10 ? 0 : i < 12 ? 1 : 2;
+                expected.append(histogram + "_bucket{proto=\"" + proto + "\",le=\"" + bounds[i] + "\"} " + count
+                        + "\n");
+            }
+            expected.append(histogram + "_count{proto=\"" + proto + "\"} " + (proto.equals("1.0") ? 0 : 2) + "\n")
+                    .append(histogram + "_sum{proto=\"" + proto + "\"} " + (proto.equals("1.0") ? "0.0" : "9.0")
+                            + "\n");
+        }
+        assertThat(scrape).startsWith(expected + "# HELP defaultbackend_build_info ");
+
+        EmbeddedChannel openMetrics = open(service);
+        send(openMetrics, "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text\r\n\r\n");
+        String canonical = received(openMetrics);
+        assertThat(Pattern.compile("^" + histogram + "_bucket\\{proto=\"1\\.1\",le=\"([^\"]+)\"}", Pattern.MULTILINE)
+                .matcher(canonical).results().map(result -> result.group(1)))
+                .containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0",
+                        "2.5", "5.0", "10.0", "+Inf");
     }
 
     @Test
@@ -460,7 +510,7 @@ class MetricsTest {
                         Pattern.MULTILINE)
                 .matcher(scrape).results().map(result -> result.group(1)).collect(Collectors.toList());
         assertThat(bounds).containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
-                "1.0", "2.5", "5.0", "10.0", "+Inf");
+                "1", "2.5", "5", "10", "+Inf");
         assertThat(scrape).contains("# TYPE default_http_backend_http_request_duration_milliseconds histogram\n",
                 "# TYPE default_http_backend_http_request_count_total counter\n");
         // Milliseconds, not seconds: three EmbeddedChannel answers take well under a second in total, and

@@ -18,13 +18,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -187,6 +190,80 @@ class MetricsIT {
         assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isZero();
     }
 
+    /**
+     * 1.5's histogram in the text format 0.0.4 as 1.5's Go client wrote it: {@code le="1"}, {@code le="10"}
+     * (Prometheus stores label values as they come, and a dashboard selects {@code le="10"}); in OpenMetrics,
+     * its canonical {@code "1.0"}, {@code "10.0"}.
+     */
+    @Test
+    void the15HistogramsBoundsAreWrittenAs15WroteThem() throws Exception {
+        Raw.exchange(server.port(), "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assertThat(bounds(scrape())).containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1",
+                "0.25", "0.5", "1", "2.5", "5", "10", "+Inf");
+        String openMetrics = CLIENT.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics"))
+                .header("Accept", "application/openmetrics-text; version=1.0.0").build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(bounds(openMetrics)).containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1",
+                "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf");
+    }
+
+    private static List<String> bounds(String scrape) {
+        return Pattern.compile("^default_http_backend_http_request_duration_milliseconds_bucket"
+                        + "\\{proto=\"1\\.1\",le=\"([^\"]+)\"} [01]$", Pattern.MULTILINE)
+                .matcher(scrape).results().map(result -> result.group(1)).toList();
+    }
+
+    /**
+     * The text scrape parses with Prometheus's own parser ({@code promtool check metrics}, whose only remark
+     * is on 1.5's name in milliseconds) and with Python's prometheus_client, as far as they are installed
+     * ({@code -Dpromtool.binary}, {@code -Dpython3.binary}).
+     */
+    @Test
+    void theTextScrapeParsesWithPromtoolAndPythonsClient() throws Exception {
+        Raw.exchange(server.port(), "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Raw.exchange(server.port(), "GET /healthz HTTP/1.0\r\n\r\n");
+        String scrape = scrape();
+        String promtool = System.getProperty("promtool.binary", "promtool");
+        String python = System.getProperty("python3.binary", "/usr/bin/python3");
+        boolean hasPromtool = Tool.run(List.of(promtool, "--version"), "").code() == 0;
+        boolean hasPython = Tool.run(List.of(python, "-c", "import prometheus_client"), "").code() == 0;
+        if (!hasPromtool && !hasPython) {
+            String why = "skipped: neither promtool (" + promtool + ") nor Python's prometheus_client (" + python
+                    + ") is installed";
+            System.out.println(why);
+            Assumptions.abort(why);
+        }
+        if (hasPromtool) {
+            Tool.Result lint = Tool.run(List.of(promtool, "check", "metrics"), scrape);
+            assertThat(lint.stderr().lines()).as("promtool: %s", lint).containsExactly(
+                    "default_http_backend_http_request_duration_milliseconds use base unit \"seconds\" instead of "
+                            + "\"milliseconds\"");
+            assertThat(lint.code()).as("3: lint remarks, no error").isEqualTo(3);
+        } else {
+            System.out.println("promtool not installed (" + promtool + "): not checked with it");
+        }
+        if (hasPython) {
+            Tool.Result parsed = Tool.run(List.of(python, "-c", """
+                    import sys
+                    from prometheus_client.parser import text_string_to_metric_families
+                    for family in text_string_to_metric_families(sys.stdin.read()):
+                        for sample in family.samples:
+                            if sample.name.endswith('_bucket') and sample.labels.get('proto') == '1.1':
+                                print(family.type, sample.labels['le'])
+                            if sample.name.endswith('_count') and sample.labels.get('proto') == '1.1':
+                                print(family.type, 'count', int(sample.value))
+                    """), scrape);
+            assertThat(parsed.code()).as("python: %s", parsed).isZero();
+            assertThat(parsed.stdout().lines()).containsExactly("histogram 0.001", "histogram 0.003",
+                    "histogram 0.005", "histogram 0.01", "histogram 0.025", "histogram 0.05", "histogram 0.1",
+                    "histogram 0.25", "histogram 0.5", "histogram 1", "histogram 2.5", "histogram 5", "histogram 10",
+                    "histogram +Inf", "histogram count 1");
+        } else {
+            System.out.println("Python's prometheus_client not installed (" + python + "): not checked with it");
+        }
+    }
+
     @Test
     void gzipAndOpenMetricsWhenAsked() throws Exception {
         HttpResponse<byte[]> response = CLIENT.send(HttpRequest.newBuilder(
@@ -230,5 +307,41 @@ class MetricsIT {
                 "\nprocess_resident_memory_bytes ", "\nprocess_max_fds ", "\nprocess_open_fds ",
                 "\nprocess_start_time_seconds ", "\nprocess_cpu_seconds_total ")
                 .doesNotContain("# EOF");
+    }
+
+    /** A command-line tool run to its end with some input, bounded in time; code -1 when it cannot start. */
+    private static final class Tool {
+        record Result(int code, String stdout, String stderr) {
+        }
+
+        static Result run(List<String> command, String stdin) throws InterruptedException {
+            Process process;
+            try {
+                process = new ProcessBuilder(command).start();
+            } catch (IOException e) {
+                return new Result(-1, "", e.getMessage());
+            }
+            try {
+                CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
+                CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+                try (var in = process.getOutputStream()) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    // It exited without reading its input: its exit code says why.
+                }
+                assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
+                return new Result(process.exitValue(), out.join(), err.join());
+            } finally {
+                process.destroyForcibly();
+            }
+        }
+
+        private static String readAll(java.io.InputStream in) {
+            try {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }
