@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * {@code /healthz} answer or a custom error page is not counted there. The {@code defaultbackend_*} metrics
  * count every answer.
  *
- * <p>Every label value comes from a small fixed set (nothing a client sends becomes a label), so each series
- * is a slot in a fixed array. Requests are counted in a {@link Tally} per event-loop thread, written by that
+ * <p>Every label value comes from a small fixed set, so each series is a slot in a fixed array. No text a
+ * client sends is copied into a label, but a request does choose among the values: its method among nine and
+ * {@code OTHER}, and for an error page its {@code X-Code} and {@code X-Format} or {@code Accept} among the
+ * codes 400-599 and the four formats (800 series at most). Requests are counted in a {@link Tally} per event-loop thread, written by that
  * thread alone: a request costs a few array adds, with no atomic instruction and no cache line shared with
  * another thread. A scrape sums the tallies.
  */
