@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Ticker;
@@ -256,7 +257,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         if (features.accessLog() != null && features.accessLog().sample() && features.accessLog().tryAcquire()) {
             pendingLogMillis = System.currentTimeMillis();
             pendingLog = new String[] {
-                remoteAddress(ctx),
+                remoteAddress(ctx.channel().remoteAddress()),
                 request.method().name(),
                 uri,
                 request.headers().get(USER_AGENT),
@@ -476,10 +477,13 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         return counts;
     }
 
-    private static String remoteAddress(ChannelHandlerContext ctx) {
-        SocketAddress address = ctx.channel().remoteAddress();
+    /**
+     * The client's address as people write it: IPv6 compressed ({@code ::1}, {@code 2001:db8::1}), where
+     * getHostAddress spells out every group ({@code 0:0:0:0:0:0:0:1}); a scope is left out.
+     */
+    static String remoteAddress(SocketAddress address) {
         if (address instanceof InetSocketAddress && ((InetSocketAddress) address).getAddress() != null) {
-            return ((InetSocketAddress) address).getAddress().getHostAddress();
+            return NetUtil.toAddressString(((InetSocketAddress) address).getAddress());
         }
         return String.valueOf(address);
     }

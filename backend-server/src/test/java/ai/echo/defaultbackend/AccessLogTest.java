@@ -9,6 +9,7 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -234,6 +235,28 @@ class AccessLogTest {
         }
         Await.until("the failed lines counted", () -> log.droppedWriteError() == 5);
         assertThat(log.written()).isEqualTo(1);
+    }
+
+    /** The client's address as people write it: IPv6 compressed, as in 1.5's logs and everyone else's. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+            "::1, ::1",
+            "0:0:0:0:0:0:0:1, ::1",
+            "2001:db8:0:0:0:0:0:1, 2001:db8::1",
+            "2001:db8:0:0:1:0:0:1, 2001:db8::1:0:0:1",
+            "fd00:0:0:0:0:0:a:0, fd00::a:0",
+            "::ffff:10.0.0.1, 10.0.0.1",
+            "127.0.0.1, 127.0.0.1",
+    })
+    void theRemoteAddressIsWrittenAsPeopleWriteIt(String address, String written) {
+        assertThat(RoutingHandler.remoteAddress(new InetSocketAddress(address, 40000))).isEqualTo(written);
+    }
+
+    @Test
+    void aRemoteAddressThatIsNotAnIpAddressIsWrittenAsItSaysItself() {
+        assertThat(RoutingHandler.remoteAddress(InetSocketAddress.createUnresolved("example", 80)))
+                .isEqualTo("example/<unresolved>:80");
+        assertThat(RoutingHandler.remoteAddress(new EmbeddedChannel().remoteAddress())).isEqualTo("embedded");
     }
 
     @Test

@@ -2,6 +2,7 @@ package ai.echo.defaultbackend.it.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.echo.defaultbackend.it.RawConnection;
 import ai.echo.defaultbackend.it.ServerProcess;
 import ai.echo.defaultbackend.it.errorpages.Raw;
 import java.net.URI;
@@ -56,6 +57,19 @@ class AccessLogIT {
             assertThat(line).matches(LINE);
             assertThat(line).contains("\"path\":\"/a?\\\"x\\\"=%0a\"", "\"status\":503,",
                     "\"user_agent\":\"evil\\\"}\\u00ff\"", "\"request_id\":\"id-1\"", "\"x_code\":\"503\"");
+        }
+    }
+
+    /** A client over IPv6 is logged with its address as people write it: {@code ::1}. */
+    @Test
+    void anIpv6ClientsAddressIsWrittenCompressed() {
+        try (ServerProcess server = ServerProcess.start("--access-log")) {
+            try (RawConnection v6 = RawConnection.open("::1", server.port())) {
+                v6.send("GET /over-ipv6 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+                assertThat(v6.readToEnd()).startsWith("HTTP/1.1 404 ");
+            }
+            String line = server.awaitLine(l -> l.startsWith("{\"time\":"), Duration.ofSeconds(10));
+            assertThat(line).contains("\"remote\":\"::1\",\"method\":\"GET\",\"path\":\"/over-ipv6\"");
         }
     }
 
