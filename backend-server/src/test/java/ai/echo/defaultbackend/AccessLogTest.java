@@ -7,15 +7,11 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -158,30 +154,13 @@ class AccessLogTest {
 
     @Test
     void aFullQueueDropsAndCountsInsteadOfBlocking() throws InterruptedException {
-        CountDownLatch stuck = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        ByteArrayOutputStream written = new ByteArrayOutputStream();
+        StuckOutput stdout = new StuckOutput();
         // Room for one chunk at a time: the log's thread waits for it as soon as stdout is stuck.
-        slow = new Stdout(new OutputStream() {
-            @Override
-            public void write(int b) {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                stuck.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                written.write(b, off, len);
-            }
-        }, 1);
+        slow = new Stdout(stdout, 1);
         log = new AccessLog(1.0, 1000, 4, slow, clock::get);
         log.submit(entry(500));
-        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue(); // the writer is blocked
+        // The writer is blocked.
+        assertThat(stdout.stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         long start = System.nanoTime();
         for (int i = 0; i < 1000; i++) {
             log.submit(entry(404));
@@ -189,8 +168,8 @@ class AccessLogTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         // All but the queue's 4, and the one batch (256 at most) its thread may have taken before it had to wait.
         assertThat(log.droppedQueueFull()).isBetween(1000L - 4 - 256, 1000L - 4);
-        release.countDown();
-        Await.until("the lines kept written", () -> written.toString(StandardCharsets.UTF_8).lines().count()
+        stdout.release.countDown();
+        Await.until("the lines kept written", () -> stdout.written.toString(StandardCharsets.UTF_8).lines().count()
                 == 1001 - log.droppedQueueFull());
     }
 
@@ -200,36 +179,16 @@ class AccessLogTest {
      */
     @Test
     void linesCountAsWrittenOnlyOnceStdoutTookThem() throws Exception {
-        CountDownLatch stuck = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean failing = new AtomicBoolean();
-        slow = new Stdout(new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                stuck.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                if (failing.get()) {
-                    throw new IOException("Broken pipe");
-                }
-            }
-        });
+        StuckOutput stdout = new StuckOutput();
+        slow = new Stdout(stdout);
         log = new AccessLog(1.0, 1000, 100, slow, clock::get);
         log.submit(entry(404));
-        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(stdout.stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         assertThat(log.written()).as("while the write is blocked").isZero();
-        release.countDown();
+        stdout.release.countDown();
         Await.until("the line written", () -> log.written() == 1);
 
-        failing.set(true);
+        stdout.failing.set(true);
         for (int i = 0; i < 5; i++) {
             log.submit(entry(404));
         }

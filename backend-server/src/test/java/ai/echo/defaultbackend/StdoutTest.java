@@ -2,7 +2,6 @@ package ai.echo.defaultbackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -22,32 +20,12 @@ import org.junit.jupiter.api.Test;
 /** The one writer of stdout: whole lines in order, and a stdout nobody reads blocks nobody else. */
 class StdoutTest {
 
-    private final CountDownLatch stuck = new CountDownLatch(1);
-    private final CountDownLatch release = new CountDownLatch(1);
-    private final ByteArrayOutputStream written = new ByteArrayOutputStream();
-    /** Blocks in its first write until released, as a write to a full pipe does; then takes everything. */
-    private final OutputStream blocking = new OutputStream() {
-        @Override
-        public void write(int b) {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            stuck.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            written.write(b, off, len);
-        }
-    };
+    private final StuckOutput blocking = new StuckOutput();
     private final List<Stdout> opened = new ArrayList<>();
 
     @AfterEach
     void close() {
-        release.countDown();
+        blocking.release.countDown();
         opened.forEach(Stdout::close);
     }
 
@@ -58,7 +36,7 @@ class StdoutTest {
     }
 
     private List<String> lines() {
-        return written.toString(StandardCharsets.UTF_8).lines().toList();
+        return blocking.written.toString(StandardCharsets.UTF_8).lines().toList();
     }
 
     /**
@@ -67,7 +45,7 @@ class StdoutTest {
      */
     @Test
     void linesFromManyThreadsComeOutWholeAndEachThreadsInOrder() throws Exception {
-        Stdout stdout = open(written, Stdout.CAPACITY);
+        Stdout stdout = open(blocking.written, Stdout.CAPACITY);
         PrintStream out = stdout.printStream();
         int threads = 4;
         int lines = 2000;
@@ -130,7 +108,7 @@ class StdoutTest {
         Stdout stdout = open(blocking, 100);
         PrintStream out = stdout.printStream();
         out.println("first");
-        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(blocking.stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         long start = System.nanoTime();
         for (int i = 0; i < 10; i++) {
             out.println("log line " + i + " " + "z".repeat(20)); // 32 bytes: two fit beside "first" in 100
@@ -145,7 +123,7 @@ class StdoutTest {
         assertThat(Duration.ofNanos(System.nanoTime() - waiting)).isBetween(Duration.ofMillis(190),
                 Duration.ofSeconds(5));
 
-        release.countDown();
+        blocking.release.countDown();
         assertThat(stdout.awaitWritten(Await.DEADLINE)).isTrue();
         assertThat(lines()).containsExactly("first", "log line 0 " + "z".repeat(20), "log line 1 " + "z".repeat(20),
                 "WARN 8 log lines dropped: stdout was not being read fast enough", "stopping http server...",
@@ -156,7 +134,7 @@ class StdoutTest {
     void putWaitsForRoomAndOnlyItsCallerWaits() throws Exception {
         Stdout stdout = open(blocking, 100);
         stdout.put("access 1\n".getBytes(StandardCharsets.US_ASCII), ok -> { });
-        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(blocking.stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         // 9 + 81 <= 100: fits
         stdout.put("a".repeat(80).concat("\n").getBytes(StandardCharsets.US_ASCII), ok -> { });
         AtomicBoolean handedOver = new AtomicBoolean();
@@ -174,7 +152,7 @@ class StdoutTest {
         assertThat(accessLog.isAlive()).as("waiting for room").isTrue();
         assertThat(handedOver).isFalse();
 
-        release.countDown();
+        blocking.release.countDown();
         accessLog.join(Await.DEADLINE.toMillis());
         assertThat(handedOver).isTrue();
         assertThat(stdout.awaitWritten(Await.DEADLINE)).isTrue();
@@ -186,7 +164,7 @@ class StdoutTest {
     void closingWithStdoutStuckIsBounded() throws Exception {
         Stdout stdout = open(blocking, Stdout.CAPACITY);
         stdout.line("stopping http server...");
-        assertThat(stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(blocking.stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         long start = System.nanoTime();
         stdout.close(Duration.ofMillis(300));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(290),
