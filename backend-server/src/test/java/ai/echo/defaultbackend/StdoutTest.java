@@ -137,17 +137,18 @@ class StdoutTest {
         assertThat(blocking.stuck.await(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         // 9 + 81 <= 100: fits
         stdout.put("a".repeat(80).concat("\n").getBytes(StandardCharsets.US_ASCII), ok -> { });
+        // 90 + 39 > 100, and the lifecycle line is taken all the same.
+        stdout.line("a lifecycle line is taken all the same");
         AtomicBoolean handedOver = new AtomicBoolean();
         Thread accessLog = new Thread(() -> {
             try {
-                stdout.put("access 3\n".getBytes(StandardCharsets.US_ASCII), ok -> { }); // 99 + 9 > 100: waits
+                stdout.put("access 3\n".getBytes(StandardCharsets.US_ASCII), ok -> { }); // 129 + 9 > 100: waits
                 handedOver.set(true);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
         accessLog.start();
-        stdout.line("a lifecycle line is taken all the same");
         accessLog.join(200);
         assertThat(accessLog.isAlive()).as("waiting for room").isTrue();
         assertThat(handedOver).isFalse();
