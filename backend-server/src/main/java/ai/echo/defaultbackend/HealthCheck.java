@@ -1,9 +1,11 @@
 package ai.echo.defaultbackend;
 
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -131,10 +133,10 @@ final class HealthCheck {
             throw new Flags.InvalidFlagException("invalid value " + Flags.quote(bindAddress)
                     + " for environment variable BIND_ADDRESS: " + e.getMessage());
         }
-        // 0.0.0.0, ::, 0:0:0:0:0:0:0:0: the server listens on every address, loopback's among them.
-        boolean everyAddress = host.equals("0.0.0.0")
-                || host.indexOf(':') >= 0 && host.chars().allMatch(c -> c == ':' || c == '0');
-        return everyAddress ? LOOPBACK : host;
+        // 0.0.0.0, ::, 0:0:0:0:0:0:0:0: the server listens on every address, loopback's among them. The same
+        // test as the server's own (BackendServer.describe), on the literal without a name lookup.
+        InetAddress literal = NetUtil.createInetAddressFromIpAddressString(host);
+        return literal != null && literal.isAnyLocalAddress() ? LOOPBACK : host;
     }
 
     private static String path(String value) {
