@@ -128,17 +128,9 @@ public record BackendConfig(
      * @throws Flags.InvalidFlagException with a one-line message naming the flag or variable at fault
      */
     public static Command parse(List<String> args, Map<String, String> env) {
-        for (String arg : args) {
-            switch (arg) {
-                case "-h", "-help", "--help" -> {
-                    return new Help();
-                }
-                case "-version", "--version" -> {
-                    return new Version();
-                }
-                default -> {
-                }
-            }
+        String command = FLAGS.firstCommand(args, List.of("-h", "-help", "--help", "-version", "--version"));
+        if (command != null) {
+            return command.endsWith("version") ? new Version() : new Help();
         }
         Builder builder = new Builder(DEFAULTS);
         List<String> positional = FLAGS.apply(builder, args, env, builder.origins::put);

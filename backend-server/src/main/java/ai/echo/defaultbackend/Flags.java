@@ -60,11 +60,41 @@ final class Flags<B> {
     }
 
     /**
+     * The first of {@code commands} ({@code --help}, say, written exactly so) that Go's flag package reaches,
+     * reading the command line in order as {@link #apply} does: it stops at an unknown flag, a non-flag
+     * argument or {@code --}, and a command given as a flag's value is that value. So {@code --nope --help}
+     * is refused as 1.5 refused it (exit 2), and {@code --help --nope} prints the help. A value refused
+     * before the command is not reported; the environment is not read, so that a bad variable cannot hide
+     * the help.
+     */
+    String firstCommand(List<String> args, List<String> commands) {
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (commands.contains(arg)) {
+                return arg;
+            }
+            if (arg.equals("--") || !arg.startsWith("-") || arg.equals("-")) {
+                return null;
+            }
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+            int eq = body.indexOf('=');
+            Flag<B> flag = flags.get(eq < 0 ? body : body.substring(0, eq));
+            if (flag == null) {
+                return null;
+            }
+            if (eq < 0 && !flag.isSwitch()) {
+                i++;
+            }
+        }
+        return null;
+    }
+
+    /**
      * Applies the environment first, then the command line, so that flags win. A variable set to nothing (or
      * to blanks) is as if unset: custom-error-pages read its three that way ({@code os.Getenv(...) != ""}),
      * and a manifest that renders {@code value: ""} means no value.
      *
-     * @return the arguments that were not flags, in order
+     * @return the arguments from the first that is not a flag (or after {@code --}) on, in order
      * @throws InvalidFlagException naming the flag or variable at fault
      */
     List<String> apply(B builder, List<String> args, Map<String, String> env) {
@@ -95,8 +125,9 @@ final class Flags<B> {
                 break;
             }
             if (!arg.startsWith("-") || arg.equals("-")) {
-                positional.add(arg);
-                continue;
+                // As Go's flag package: flags end at the first argument that is not one.
+                positional.addAll(args.subList(i, args.size()));
+                break;
             }
             String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
             int eq = body.indexOf('=');

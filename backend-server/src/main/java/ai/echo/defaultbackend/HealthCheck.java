@@ -42,7 +42,7 @@ final class HealthCheck {
     }
 
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
-        if (args.contains("--help") || args.contains("-help") || args.contains("-h")) {
+        if (FLAGS.firstCommand(args, List.of("-h", "-help", "--help")) != null) {
             out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
                     + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise. The host and port default"
                     + " to the server's BIND_ADDRESS (unless every address) and PORT.");

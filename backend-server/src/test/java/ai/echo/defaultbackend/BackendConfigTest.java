@@ -63,6 +63,31 @@ class BackendConfigTest {
                 "--read-header-timeout", "--max-connections", "--transport", "io_uring");
     }
 
+    /** As Go's flag package: the command line is read in order, and what it meets first decides. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "--help --nope|help",
+            "--port=1 -h --nope|help",
+            "--port 1 --version --nope|version",
+            "--metrics --help|help",
+            "--nope --help|unknown flag: \"--nope\"",
+            "--nope --version|unknown flag: \"--nope\"",
+            "--port --help|invalid value \"--help\" for flag --port: not a number",
+            "extra --help|unexpected argument: \"extra\"",
+            "-- --help|unexpected argument: \"--help\"",
+    })
+    void whatComesFirstOnTheCommandLineDecides(String commandLine, String outcome) {
+        List<String> args = List.of(commandLine.split(" "));
+        Map<String, String> badEnvironment = Map.of("PORT", "abc");
+        switch (outcome) {
+            case "help" -> assertThat(BackendConfig.parse(args, badEnvironment)).isInstanceOf(BackendConfig.Help.class);
+            case "version" -> assertThat(BackendConfig.parse(args, badEnvironment))
+                    .isInstanceOf(BackendConfig.Version.class);
+            default -> assertThatThrownBy(() -> BackendConfig.parse(args, Map.of()))
+                    .isInstanceOf(Flags.InvalidFlagException.class).hasMessage(outcome);
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
             "--nope=1|unknown flag: \"--nope\"",

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -101,5 +102,16 @@ class HealthCheckTest {
         Outcome outcome = check(List.of(), Map.of("BIND_ADDRESS", bindAddress));
         assertThat(outcome.code()).isEqualTo(2);
         assertThat(outcome.err()).isEqualTo(message + "\n");
+    }
+
+    @Test
+    void helpIsPrintedOnlyWhenTheCommandLineReachesItAsTheServersDoes() {
+        Outcome help = check(List.of("--port", "1", "--help", "--nope"), Map.of());
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).startsWith("Usage: backend-server healthcheck");
+        Outcome refused = check(List.of("--nope", "--help"), Map.of());
+        assertThat(refused.code()).isEqualTo(2);
+        assertThat(refused.out()).isEmpty();
+        assertThat(refused.err()).isEqualTo("healthcheck: unknown flag: \"--nope\"\n");
     }
 }

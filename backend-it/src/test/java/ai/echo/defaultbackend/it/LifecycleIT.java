@@ -155,6 +155,14 @@ class LifecycleIT {
     }
 
     @Test
+    void anUnknownFlagBeforeHelpIsRefusedAsGoRefusesIt() {
+        ServerProcess server = ServerProcess.launch(List.of("--nope", "--help"));
+        assertThat(server.awaitExit(EXIT)).isEqualTo(2);
+        assertThat(server.stdout()).isEmpty();
+        assertThat(server.stderr().lines()).containsExactly("unknown flag: \"--nope\"");
+    }
+
+    @Test
     void nioAndIoUringCanBeChosen() {
         try (ServerProcess server = ServerProcess.start("--transport=nio")) {
             assertThat(server.transport()).isEqualTo("nio");
