@@ -127,15 +127,21 @@ final class MetricsEndpoint {
         return out.toString();
     }
 
-    /** Whether gzip (or {@code *}) is listed with a non-zero q-value. */
+    /**
+     * Whether gzip is acceptable (RFC 9110, 12.5.3): listed, as {@code gzip} or {@code x-gzip}, with a non-zero
+     * q-value; or not listed and {@code *} is, which stands only for the codings not listed.
+     */
     static boolean acceptsGzip(String acceptEncoding) {
         if (acceptEncoding == null) {
             return false;
         }
+        Boolean listed = null;
+        boolean anyCoding = false;
         for (String element : acceptEncoding.split(",")) {
             String[] parts = element.split(";");
             String coding = parts[0].trim();
-            if (!coding.equalsIgnoreCase("gzip") && !coding.equalsIgnoreCase("x-gzip") && !coding.equals("*")) {
+            boolean gzip = coding.equalsIgnoreCase("gzip") || coding.equalsIgnoreCase("x-gzip");
+            if (!gzip && !coding.equals("*")) {
                 continue;
             }
             boolean refused = false;
@@ -145,10 +151,12 @@ final class MetricsEndpoint {
                     refused = parameter.substring(2).trim().matches("0(\\.0{0,3})?");
                 }
             }
-            if (!refused) {
-                return true;
+            if (gzip) {
+                listed = Boolean.TRUE.equals(listed) || !refused;
+            } else {
+                anyCoding |= !refused;
             }
         }
-        return false;
+        return listed != null ? listed : anyCoding;
     }
 }

@@ -20,6 +20,12 @@ class MetricsEndpointTest {
             'x-gzip'              | true
             '*'                   | true
             '*;q=0'               | false
+            'gzip;q=0, *'         | false
+            '*, gzip;q=0'         | false
+            'x-gzip;q=0, *'       | false
+            'gzip;q=0, x-gzip'    | true
+            '*;q=0, gzip'         | true
+            'br;q=0, *'           | true
             'identity'            | false
             'br, deflate'         | false
             'gzipped'             | false
