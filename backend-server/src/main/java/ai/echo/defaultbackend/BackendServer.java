@@ -234,16 +234,20 @@ public final class BackendServer implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: stops accepting at once, closes idle keep-alive connections, lets requests already
+     * Graceful stop: stops accepting traffic at once, closes idle keep-alive connections, lets requests already
      * being read finish (their answers say {@code Connection: close}) for up to {@code timeout}, then closes
-     * whatever is left and releases the threads.
+     * whatever is left and releases the threads. The service port keeps answering until then, as 1.5's did
+     * (its {@code /healthz} and {@code /metrics} server was never shut down), so a scrape during the drain
+     * gets the last figures; each answer there closes its connection too.
      *
      * @return true when every connection finished within the timeout
      */
     public boolean drain(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         state.startDraining();
-        closeListeners();
+        if (trafficChannel != null) {
+            trafficChannel.close().syncUninterruptibly();
+        }
         awaitRegistrations(group, deadline);
         awaitRegistrations(serviceGroup, deadline);
         connections.forEach(channel -> channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN));

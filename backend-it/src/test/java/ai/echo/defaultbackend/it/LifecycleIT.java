@@ -336,6 +336,35 @@ class LifecycleIT {
         }
     }
 
+    /**
+     * The service port answers until the process exits, as 1.5's did (it never shut its metrics server down):
+     * a scrape or a probe during the drain gets its answer, with the figures of the drain itself, while the
+     * traffic port already refuses.
+     */
+    @Test
+    void theServicePortAnswersThroughTheDrain() {
+        try (ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
+             RawConnection inFlight = RawConnection.open(server.port())) {
+            inFlight.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
+            server.awaitOpenTrafficConnections(1);
+            server.terminate();
+            server.awaitLine(line -> line.equals("stopping http server..."), Duration.ofSeconds(10));
+            ServerProcess.await("the traffic port to refuse", Duration.ofSeconds(5),
+                    () -> refused("127.0.0.1", server.port()));
+            assertThat(server.isAlive()).as("still draining").isTrue();
+            try (RawConnection probe = RawConnection.open(server.svcPort())) {
+                probe.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(probe.readToEnd()).isEqualTo(response("HTTP/1.1 200 OK", "ok", "close", false));
+            }
+            assertThat(server.openTrafficConnections()).as("the request the drain waits for").isEqualTo(1);
+            inFlight.send("234567890");
+            assertThat(inFlight.readToEnd()).isEqualTo(
+                    response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            assertThat(server.awaitExit(EXIT)).isZero();
+            assertThat(refused("127.0.0.1", server.svcPort())).as("closed at exit").isTrue();
+        }
+    }
+
     @Test
     void theShutdownTimeoutEndsAStuckDrain() {
         try (ServerProcess server = ServerProcess.start("--timeout=1s", "--read-timeout=60s");
