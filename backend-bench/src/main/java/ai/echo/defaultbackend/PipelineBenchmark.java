@@ -115,7 +115,7 @@ public class PipelineBenchmark {
         pipelined = direct(MINIMAL.repeat(PIPELINE_DEPTH));
         // No error-page directory: the built-in pages, as in the image without a mounted ConfigMap.
         errorPages = new ErrorPageStore(Path.of(config.errorFilesPath()), Duration.ofMinutes(10)).start();
-        Metrics metrics = new Metrics(new Metrics.Sources(() -> 1, () -> 0, () -> 0, () -> 0, () -> 0, null,
+        Metrics metrics = new Metrics(new Metrics.Sources(() -> 1, () -> 0, () -> 0, () -> 0, () -> 0, () -> 0, null,
                 errorPages));
         served = new EmbeddedChannel(new BackendInitializer(config, new Responses(), new ServerState(),
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), Integer.MAX_VALUE,

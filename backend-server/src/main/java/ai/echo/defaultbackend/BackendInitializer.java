@@ -36,6 +36,7 @@ final class BackendInitializer implements ChannelHandler {
     private final ChannelFutureListener countClosed = future -> open.decrementAndGet();
     /** What every connection's guard calls when it closes one for a timeout: one for all, not one each. */
     private final Runnable countTimeout;
+    private final Runnable countIdle;
 
     /**
      * @param maxConnections the limit of open connections through this initializer, or
@@ -56,6 +57,7 @@ final class BackendInitializer implements ChannelHandler {
         this.responses = responses;
         this.state = state;
         this.countTimeout = state::timedOut;
+        this.countIdle = state::idleExpired;
         this.channels = channels;
         this.maxConnections = maxConnections;
         // A lone LF ends a line as CRLF does: Go's server, which 1.5 is, reads lines so, and RFC 9112 (2.2)
@@ -88,7 +90,7 @@ final class BackendInitializer implements ChannelHandler {
         }
         channel.closeFuture().addListener(countClosed);
         channels.add(channel);
-        ConnectionGuard guard = new ConnectionGuard(config, countTimeout);
+        ConnectionGuard guard = new ConnectionGuard(config, countTimeout, countIdle);
         channel.pipeline().addLast(
                 new StrictRequestDecoder(decoderConfig, guard, headScratch),
                 new RoutingHandler(responses, state, guard, features));

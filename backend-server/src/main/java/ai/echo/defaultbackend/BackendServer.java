@@ -87,7 +87,8 @@ public final class BackendServer implements AutoCloseable {
                 : null;
         this.metrics = config.metrics() ? new Metrics(new Metrics.Sources(
                 this::openConnections, this::openServiceConnections,
-                state::badRequests, state::timeouts, state::refusedConnections, accessLog, errorPages)) : null;
+                state::badRequests, state::timeouts, state::idleClosed, state::refusedConnections, accessLog,
+                errorPages)) : null;
         Responses responses = new Responses();
         this.maxConnections = config.effectiveMaxConnections(Runtime.getRuntime().maxMemory());
         this.trafficInitializer = new BackendInitializer(config, responses, state, connections,

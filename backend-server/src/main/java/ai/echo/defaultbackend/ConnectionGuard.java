@@ -63,6 +63,7 @@ final class ConnectionGuard implements Runnable {
     private final long writeNanos;
     private final long idleNanos;
     private final Runnable onTimeout;
+    private final Runnable onIdle;
     private long lingerNanos;
 
     private ChannelHandlerContext ctx;
@@ -84,13 +85,14 @@ final class ConnectionGuard implements Runnable {
     private ScheduledFuture<?> timer;
     private long timerAt;
 
-    ConnectionGuard(BackendConfig config, Runnable onTimeout) {
+    ConnectionGuard(BackendConfig config, Runnable onTimeout, Runnable onIdle) {
         this.readHeaderNanos = nanos(config.readHeaderTimeout());
         this.readNanos = nanos(config.readTimeout());
         this.writeNanos = nanos(config.writeTimeout());
         // As in Go's http.Server: without an idle timeout, the read timeout bounds the wait between requests.
         this.idleNanos = config.idleTimeout().isZero() ? readNanos : nanos(config.idleTimeout());
         this.onTimeout = onTimeout;
+        this.onIdle = onIdle;
     }
 
     private static long nanos(Duration duration) {
@@ -307,8 +309,11 @@ final class ConnectionGuard implements Runnable {
         }
         long now = ticker.nanoTime();
         if (now - deadline >= 0) {
-            // Neither the lingering close nor a drain's close of a silent connection is a timeout.
-            if (phase != Phase.LINGER && !silentPastDrainAge(now)) {
+            // Neither the lingering close nor a drain's close of a silent connection is a timeout; a keep-alive
+            // connection's end after the idle timeout is the normal one, counted apart.
+            if (isIdle()) {
+                onIdle.run();
+            } else if (phase != Phase.LINGER && !silentPastDrainAge(now)) {
                 onTimeout.run();
             }
             ctx.close();

@@ -94,8 +94,8 @@ final class Metrics {
 
     /** What the rest of the server counts by itself, read at scrape time. */
     record Sources(LongSupplier trafficConnections, LongSupplier serviceConnections, LongSupplier badRequests,
-                   LongSupplier timeouts, LongSupplier refusedConnections, AccessLog accessLog,
-                   ErrorPageStore errorPages) {
+                   LongSupplier timeouts, LongSupplier idleClosed, LongSupplier refusedConnections,
+                   AccessLog accessLog, ErrorPageStore errorPages) {
     }
 
     Metrics(Sources sources) {
@@ -112,11 +112,13 @@ final class Metrics {
         CounterWithCallback.builder()
                 .name("defaultbackend_connections_closed_total")
                 .help("Connections the server closed itself: bad_request (malformed or oversized request), "
-                        + "timeout (one of the four timeouts), limit (over --max-connections).")
+                        + "timeout (a request's head, body or answer not through in time), idle (a keep-alive "
+                        + "connection idle for the idle timeout), limit (over --max-connections).")
                 .labelNames("reason")
                 .callback(callback -> {
                     callback.call(sources.badRequests().getAsLong(), "bad_request");
                     callback.call(sources.timeouts().getAsLong(), "timeout");
+                    callback.call(sources.idleClosed().getAsLong(), "idle");
                     callback.call(sources.refusedConnections().getAsLong(), "limit");
                 })
                 .register(registry);

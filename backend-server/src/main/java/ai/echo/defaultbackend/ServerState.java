@@ -4,13 +4,14 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What all connections of one server share: whether it is draining, and counts of the connections it
- * closed for bad input, for timeouts or over the connection limit. Thread-safe.
+ * closed for bad input, for timeouts, idle between requests or over the connection limit. Thread-safe.
  */
 final class ServerState {
 
     private volatile boolean draining;
     private final LongAdder badRequests = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
+    private final LongAdder idleClosed = new LongAdder();
     private final LongAdder refused = new LongAdder();
 
     boolean isDraining() {
@@ -29,6 +30,11 @@ final class ServerState {
         timeouts.increment();
     }
 
+    /** A keep-alive connection was closed for staying idle between requests for the idle timeout. */
+    void idleExpired() {
+        idleClosed.increment();
+    }
+
     /** A connection was closed on accept because the connection limit was reached. */
     void connectionRefused() {
         refused.increment();
@@ -44,5 +50,9 @@ final class ServerState {
 
     long timeouts() {
         return timeouts.sum();
+    }
+
+    long idleClosed() {
+        return idleClosed.sum();
     }
 }

@@ -43,7 +43,7 @@ public final class MetricsOverheadBenchmark {
         ErrorPageStore pages = new ErrorPageStore(empty, Duration.ofMinutes(10)).start();
         ServerState state = new ServerState();
         Metrics metrics = new Metrics(new Metrics.Sources(() -> 0, () -> 0, state::badRequests, state::timeouts,
-                state::refusedConnections, null, pages));
+                state::idleClosed, state::refusedConnections, null, pages));
         AccessLog accessLog = new AccessLog(1.0, 100, AccessLog.QUEUE_CAPACITY,
                 new Stdout(OutputStream.nullOutputStream()), System::nanoTime);
 

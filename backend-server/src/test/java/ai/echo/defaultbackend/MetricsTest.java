@@ -59,7 +59,7 @@ class MetricsTest {
     void server() {
         store = new ErrorPageStore(dir, Duration.ofMinutes(10)).start();
         metrics = new Metrics(new Metrics.Sources(() -> traffic.openConnections(), () -> service.openConnections(),
-                state::badRequests, state::timeouts, state::refusedConnections, null, store));
+                state::badRequests, state::timeouts, state::idleClosed, state::refusedConnections, null, store));
         DefaultChannelGroup group = new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE);
         traffic = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state, group, Integer.MAX_VALUE,
                 new Features(Metrics.Port.TRAFFIC, metrics, null, store, Variant.TEXT_HTML, false, null));
@@ -376,6 +376,34 @@ class MetricsTest {
         assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"bad_request\"}")).isEqualTo(1);
     }
 
+    /**
+     * A keep-alive connection that ends idle after its answer has had the normal end, not a timeout: the two
+     * are counted apart, so an alert on timeouts (clients too slow to send a request) is not set off by them.
+     */
+    @Test
+    void aKeepAliveConnectionClosedIdleIsCountedAsIdleNotAsATimeout() {
+        BackendConfig d = BackendConfig.DEFAULTS;
+        BackendConfig shortIdle = new BackendConfig(d.port(), d.svcPort(), d.shutdownTimeout(), d.bindAddress(),
+                d.readHeaderTimeout(), d.readTimeout(), d.writeTimeout(), Duration.ofSeconds(2),
+                d.maxRequestLineBytes(), d.maxHeaderBytes(), d.maxConnections(), d.transport(), d.ioThreads());
+        BackendInitializer initializer = new BackendInitializer(shortIdle, new Responses(), state,
+                new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE,
+                new Features(Metrics.Port.TRAFFIC, metrics, null, store, Variant.TEXT_HTML, false, null));
+        EmbeddedChannel idle = open(initializer);
+        send(idle, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(idle)).startsWith("HTTP/1.1 200 OK\r\n");
+        EmbeddedChannel slow = open(initializer);
+        send(slow, "GET /healthz HTTP/1.1\r\nHost: a\r\n"); // the head never ends
+        for (EmbeddedChannel channel : List.of(idle, slow)) {
+            channel.advanceTimeBy(10_100, TimeUnit.MILLISECONDS);
+            channel.runScheduledPendingTasks();
+            assertThat(channel.isOpen()).isFalse();
+        }
+        String scrape = scrape();
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"idle\"}")).isEqualTo(1);
+        assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"timeout\"}")).isEqualTo(1);
+    }
+
     @Test
     void errorPageFilesAndTheirProblemsAreCounted(@TempDir Path pages) throws IOException {
         Files.writeString(pages.resolve("503.html"), "<p>down</p>");
@@ -384,7 +412,7 @@ class MetricsTest {
         Files.write(pages.resolve("502.xml"), new byte[] {(byte) 0xc3, '<'});
         try (ErrorPageStore own = new ErrorPageStore(pages, Duration.ofMinutes(10)).start()) {
             Metrics counted = new Metrics(new Metrics.Sources(() -> 0, () -> 0, state::badRequests, state::timeouts,
-                    state::refusedConnections, null, own));
+                    state::idleClosed, state::refusedConnections, null, own));
             String scrape = new String(new MetricsEndpoint(counted).scrape(null, null).body(), StandardCharsets.UTF_8);
             assertThat(value(scrape, "defaultbackend_error_pages_files")).isEqualTo(2);
             assertThat(value(scrape, "defaultbackend_error_pages_load_errors_total")).isEqualTo(2);
@@ -403,7 +431,7 @@ class MetricsTest {
         Files.writeString(pages.resolve("4xx.txt"), "client error");
         try (ErrorPageStore own = new ErrorPageStore(pages, Duration.ofMinutes(10)).start()) {
             Metrics counted = new Metrics(new Metrics.Sources(() -> 0, () -> 0, state::badRequests, state::timeouts,
-                    state::refusedConnections, null, own));
+                    state::idleClosed, state::refusedConnections, null, own));
             MetricsEndpoint endpoint = new MetricsEndpoint(counted);
             Supplier<String> scrape =
                     () -> new String(endpoint.scrape(null, null).body(), StandardCharsets.UTF_8);
@@ -455,7 +483,7 @@ class MetricsTest {
                 throw new IllegalStateException("no connection count");
             }
             return 0;
-        }, () -> 0, state::badRequests, state::timeouts, state::refusedConnections, null, null));
+        }, () -> 0, state::badRequests, state::timeouts, state::idleClosed, state::refusedConnections, null, null));
         BackendInitializer brokenService = new BackendInitializer(BackendConfig.DEFAULTS, new Responses(), state,
                 new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE), Integer.MAX_VALUE,
                 new Features(Metrics.Port.SERVICE, broken, new MetricsEndpoint(broken), null, Variant.TEXT_HTML,

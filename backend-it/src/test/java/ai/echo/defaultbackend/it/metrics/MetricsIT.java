@@ -190,6 +190,23 @@ class MetricsIT {
         assertThat(value(scrape, "default_http_backend_http_request_count_total{proto=\"1.1\"}")).isZero();
     }
 
+    /** A keep-alive connection's end after the idle timeout is counted apart from a request that timed out. */
+    @Test
+    void idleKeepAliveClosesAreCountedApartFromTimeouts() throws Exception {
+        try (ServerProcess timed = ServerProcess.start("--idle-timeout=1s", "--read-header-timeout=1s");
+             RawConnection idle = RawConnection.open(timed.port());
+             RawConnection slow = RawConnection.open(timed.port())) {
+            idle.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(idle.readResponse(false)).startsWith("HTTP/1.1 200 OK\r\n");
+            slow.send("GET /healthz HTTP/1.1\r\nHost: a\r\n"); // the head never ends
+            assertThat(idle.closedWithin(Duration.ofSeconds(5))).isTrue();
+            assertThat(slow.closedWithin(Duration.ofSeconds(5))).isTrue();
+            String scrape = Raw.exchange(timed.svcPort(), "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"idle\"}")).isEqualTo(1);
+            assertThat(value(scrape, "defaultbackend_connections_closed_total{reason=\"timeout\"}")).isEqualTo(1);
+        }
+    }
+
     /**
      * 1.5's histogram in the text format 0.0.4 as 1.5's Go client wrote it: {@code le="1"}, {@code le="10"}
      * (Prometheus stores label values as they come, and a dashboard selects {@code le="10"}); in OpenMetrics,
