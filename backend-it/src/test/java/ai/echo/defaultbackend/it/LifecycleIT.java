@@ -200,6 +200,21 @@ class LifecycleIT {
         }
     }
 
+    /** Sends SIGTERM with one request in flight (head read, body to come) and waits for the drain to begin. */
+    private static void stopWithARequestInFlight(ServerProcess server, RawConnection inFlight) {
+        inFlight.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
+        server.awaitOpenTrafficConnections(1);
+        server.terminate();
+        server.awaitLine(line -> line.equals("stopping http server..."), Duration.ofSeconds(10));
+    }
+
+    /** Sends the rest of the request {@link #stopWithARequestInFlight} left in flight: the drain answers it. */
+    private static void finishTheRequestInFlight(RawConnection inFlight) {
+        inFlight.send("234567890");
+        assertThat(inFlight.readToEnd()).isEqualTo(
+                response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+    }
+
     private static boolean refused(String host, int port) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(host, port), 2000);
@@ -345,10 +360,7 @@ class LifecycleIT {
     void theServicePortAnswersThroughTheDrain() {
         try (ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
              RawConnection inFlight = RawConnection.open(server.port())) {
-            inFlight.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
-            server.awaitOpenTrafficConnections(1);
-            server.terminate();
-            server.awaitLine(line -> line.equals("stopping http server..."), Duration.ofSeconds(10));
+            stopWithARequestInFlight(server, inFlight);
             ServerProcess.await("the traffic port to refuse", Duration.ofSeconds(5),
                     () -> refused("127.0.0.1", server.port()));
             assertThat(server.isAlive()).as("still draining").isTrue();
@@ -357,9 +369,7 @@ class LifecycleIT {
                 assertThat(probe.readToEnd()).isEqualTo(response("HTTP/1.1 200 OK", "ok", "close", false));
             }
             assertThat(server.openTrafficConnections()).as("the request the drain waits for").isEqualTo(1);
-            inFlight.send("234567890");
-            assertThat(inFlight.readToEnd()).isEqualTo(
-                    response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            finishTheRequestInFlight(inFlight);
             assertThat(server.awaitExit(EXIT)).isZero();
             assertThat(refused("127.0.0.1", server.svcPort())).as("closed at exit").isTrue();
         }
@@ -558,10 +568,7 @@ class LifecycleIT {
     void furtherSignalsDuringTheDrainAreIgnored() {
         try (ServerProcess server = ServerProcess.start("--timeout=60s", "--read-timeout=120s");
              RawConnection inFlight = RawConnection.open(server.port())) {
-            inFlight.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1");
-            server.awaitOpenTrafficConnections(1);
-            server.terminate();
-            server.awaitLine(line -> line.equals("stopping http server..."), Duration.ofSeconds(10));
+            stopWithARequestInFlight(server, inFlight);
             server.terminate();
             String ignored = server.awaitLine(line -> line.startsWith("SIGTERM ignored"), Duration.ofSeconds(10));
             assertThat(ignored).isEqualTo("SIGTERM ignored: already stopping, within --timeout (1m0s); "
@@ -569,9 +576,7 @@ class LifecycleIT {
             server.signal("INT");
             server.signal("TERM");
             assertThat(server.isAlive()).as("still draining").isTrue();
-            inFlight.send("234567890");
-            assertThat(inFlight.readToEnd()).isEqualTo(
-                    response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+            finishTheRequestInFlight(inFlight);
             assertThat(server.awaitExit(EXIT)).isZero();
             assertThat(server.output()).as("the stop line, then one line for all the signals after it")
                     .endsWith("stopping http server...", ignored)
