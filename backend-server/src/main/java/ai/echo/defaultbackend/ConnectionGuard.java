@@ -260,7 +260,9 @@ final class ConnectionGuard implements Runnable {
                 deadline = earliest(deadline, phaseStart, readNanos);
                 break;
             case IDLE:
-                deadline = earliest(deadline, phaseStart, idleNanos);
+                // Draining, an idle connection goes at once: one whose answer was still queued at the DRAIN
+                // goes once the client has read it, as Go's Shutdown closes it at its next poll.
+                deadline = draining && !writeBlocked ? phaseStart : earliest(deadline, phaseStart, idleNanos);
                 break;
             case LINGER:
                 deadline = phaseStart + lingerNanos;
@@ -312,7 +314,9 @@ final class ConnectionGuard implements Runnable {
             // Neither the lingering close nor a drain's close of a silent connection is a timeout; a keep-alive
             // connection's end after the idle timeout is the normal one, counted apart.
             if (isIdle()) {
-                onIdle.run();
+                if (!draining) {
+                    onIdle.run(); // a drain's close of an idle connection is neither
+                }
             } else if (phase != Phase.LINGER && !silentPastDrainAge(now)) {
                 onTimeout.run();
             }

@@ -941,6 +941,32 @@ class PipelineTest {
         assertThat(channel.isOpen()).isFalse();
     }
 
+    /**
+     * A keep-alive connection whose last answer is still queued when the drain starts (the client reads
+     * slowly) is spared by DRAIN; once the client has read it, the connection is idle, and closed then, as Go's
+     * Shutdown closes it at its next poll: not left to its idle timeout, holding the drain, nor counted as an
+     * idle-timeout close.
+     */
+    @Test
+    void anIdleConnectionWhoseWriteWasBlockedAtTheDrainIsClosedOnceItsWriteIsThrough() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        channel.write(channel.alloc().buffer(32).writeZero(32)); // the client has not read yet
+        assertThat(channel.isWritable()).isFalse();
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).as("its answer is not through").isTrue();
+        channel.flush(); // the client reads: the connection is idle now
+        ReferenceCountUtil.release(channel.readOutbound());
+        elapse(channel, Duration.ofSeconds(1));
+        assertThat(channel.isOpen()).as("idle during the drain: closed, not kept to its idle timeout").isFalse();
+        assertThat(state.idleClosed()).as("not counted as an idle-timeout close").isZero();
+    }
+
     /** The decoder without timeouts, reading simple heads into a scratch shared as a listener shares it. */
     private static StrictRequestDecoder decoderOnItsOwn() {
         return new StrictRequestDecoder(new HttpDecoderConfig(), null, SCRATCH);
