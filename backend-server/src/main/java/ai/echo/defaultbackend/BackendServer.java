@@ -6,6 +6,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.util.NetUtil;
@@ -251,9 +252,12 @@ public final class BackendServer implements AutoCloseable {
         }
         awaitRegistrations(group, deadline);
         awaitRegistrations(serviceGroup, deadline);
+        // What the drain waits for is taken before DRAIN is sent, so that each of them is sent it: the service
+        // port still accepts, and one it registers after the DRAIN went round is not waited for (its answer says
+        // Connection: close all the same) rather than waited for to its header timeout.
+        ChannelGroupFuture closed = connections.newCloseFuture();
         connections.forEach(channel -> channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN));
-        boolean drained = connections.newCloseFuture()
-                .awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        boolean drained = closed.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         close();
         return drained;
     }
