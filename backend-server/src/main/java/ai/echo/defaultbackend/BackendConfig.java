@@ -128,9 +128,10 @@ public record BackendConfig(
      * @throws Flags.InvalidFlagException with a one-line message naming the flag or variable at fault
      */
     public static Command parse(List<String> args, Map<String, String> env) {
-        String command = FLAGS.firstCommand(args, List.of("-h", "-help", "--help", "-version", "--version"));
-        if (command != null) {
-            return command.endsWith("version") ? new Version() : new Help();
+        int command = FLAGS.firstCommand(args, List.of("h", "help", "version"));
+        if (command >= 0) {
+            FLAGS.refuseBadFlags(new Builder(DEFAULTS), args.subList(0, command));
+            return Flags.name(args.get(command)).equals("version") ? new Version() : new Help();
         }
         Builder builder = new Builder(DEFAULTS);
         List<String> positional = FLAGS.apply(builder, args, env, builder.origins::put);

@@ -60,33 +60,52 @@ final class Flags<B> {
     }
 
     /**
-     * The first of {@code commands} ({@code --help}, say, written exactly so) that Go's flag package reaches,
-     * reading the command line in order as {@link #apply} does: it stops at an unknown flag, a non-flag
-     * argument or {@code --}, and a command given as a flag's value is that value. So {@code --nope --help}
-     * is refused as 1.5 refused it (exit 2), and {@code --help --nope} prints the help. A value refused
-     * before the command is not reported; the environment is not read, so that a bad variable cannot hide
-     * the help.
+     * Where the first of {@code commands} (names without dashes: {@code help}, say) is on the command line, as
+     * Go's flag package reaches it, reading in order as {@link #apply} does: it stops at an unknown flag, a
+     * non-flag argument or {@code --}, and a command given as a flag's value is that value. A command is
+     * matched by name in any of the four spellings, with or without a value ({@code --help=1}), as Go takes
+     * {@code -h} and {@code -help}. The flags before it are the caller's to read ({@link #refuseBadFlags}), so
+     * that {@code --nope --help} and {@code --port=abc --help} are refused as 1.5 refused them (exit 2), and
+     * {@code --help --nope} prints the help.
+     *
+     * @return its index, or -1 when the reading meets none
      */
-    String firstCommand(List<String> args, List<String> commands) {
+    int firstCommand(List<String> args, List<String> commands) {
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
-            if (commands.contains(arg)) {
-                return arg;
-            }
             if (arg.equals("--") || !arg.startsWith("-") || arg.equals("-")) {
-                return null;
+                return -1;
             }
-            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
-            int eq = body.indexOf('=');
-            Flag<B> flag = flags.get(eq < 0 ? body : body.substring(0, eq));
+            String name = name(arg);
+            if (commands.contains(name)) {
+                return i;
+            }
+            Flag<B> flag = flags.get(name);
             if (flag == null) {
-                return null;
+                return -1;
             }
-            if (eq < 0 && !flag.isSwitch()) {
+            if (arg.indexOf('=') < 0 && !flag.isSwitch()) {
                 i++;
             }
         }
-        return null;
+        return -1;
+    }
+
+    /**
+     * Reads {@code args}, the flags before a command {@link #firstCommand} found, into a builder of no use
+     * after, without the environment: as Go reads the flags before {@code -help}, a bad one is refused.
+     *
+     * @throws InvalidFlagException naming the flag at fault
+     */
+    void refuseBadFlags(B scratch, List<String> args) {
+        apply(scratch, args, Map.of());
+    }
+
+    /** A flag argument's name: without its dashes and its {@code =value}. */
+    static String name(String arg) {
+        String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+        int eq = body.indexOf('=');
+        return eq < 0 ? body : body.substring(0, eq);
     }
 
     /**

@@ -42,14 +42,16 @@ final class HealthCheck {
     }
 
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
-        if (FLAGS.firstCommand(args, List.of("-h", "-help", "--help")) != null) {
-            out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
-                    + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise. The host and port default"
-                    + " to the server's BIND_ADDRESS (unless every address) and PORT.");
-            return 0;
-        }
         Target target = new Target();
         try {
+            int help = FLAGS.firstCommand(args, List.of("h", "help"));
+            if (help >= 0) {
+                FLAGS.refuseBadFlags(new Target(), args.subList(0, help));
+                out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
+                        + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise. The host and port"
+                        + " default to the server's BIND_ADDRESS (unless every address) and PORT.");
+                return 0;
+            }
             // PORT and BIND_ADDRESS, as the server reads them; not HOST and PATH, which mean other things there.
             String bindAddress = env.get("BIND_ADDRESS");
             if (bindAddress != null && !bindAddress.isBlank()) {

@@ -113,5 +113,9 @@ class HealthCheckTest {
         assertThat(refused.code()).isEqualTo(2);
         assertThat(refused.out()).isEmpty();
         assertThat(refused.err()).isEqualTo("healthcheck: unknown flag: \"--nope\"\n");
+        Outcome badValue = check(List.of("--port=abc", "--help"), Map.of());
+        assertThat(badValue.code()).isEqualTo(2);
+        assertThat(badValue.err()).isEqualTo("healthcheck: invalid value \"abc\" for flag --port: not a number\n");
+        assertThat(check(List.of("--help=1"), Map.of()).out()).startsWith("Usage: backend-server healthcheck");
     }
 }
