@@ -1,5 +1,7 @@
 package ai.echo.defaultbackend;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.Ticker;
 import java.time.Duration;
@@ -260,8 +262,9 @@ final class ConnectionGuard implements Runnable {
                 deadline = earliest(deadline, phaseStart, readNanos);
                 break;
             case IDLE:
-                // Draining, an idle connection goes at once: one whose answer was still queued at the DRAIN
-                // goes once the client has read it, as Go's Shutdown closes it at its next poll.
+                // Draining, an idle connection goes at once: one whose answers were still queued at the DRAIN
+                // goes once it is writable again, after the rest is written (run()), as Go's Shutdown closes a
+                // connection at its next poll once its answer is written.
                 deadline = draining && !writeBlocked ? phaseStart : earliest(deadline, phaseStart, idleNanos);
                 break;
             case LINGER:
@@ -314,9 +317,12 @@ final class ConnectionGuard implements Runnable {
             // Neither the lingering close nor a drain's close of a silent connection is a timeout; a keep-alive
             // connection's end after the idle timeout is the normal one, counted apart.
             if (isIdle()) {
-                if (!draining) {
-                    onIdle.run(); // a drain's close of an idle connection is neither
+                if (draining) {
+                    // Writable is under the low-water mark, not empty: close after what is still queued.
+                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                    return;
                 }
+                onIdle.run();
             } else if (phase != Phase.LINGER && !silentPastDrainAge(now)) {
                 onTimeout.run();
             }

@@ -1,6 +1,7 @@
 package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -182,7 +183,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ConnectionGuard.DRAIN && guard.drain()) {
-            ctx.close();
+            // Idle is under the high-water mark, not empty: close after what is still queued.
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         ctx.fireUserEventTriggered(evt);

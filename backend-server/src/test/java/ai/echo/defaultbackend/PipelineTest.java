@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -965,6 +967,58 @@ class PipelineTest {
         elapse(channel, Duration.ofSeconds(1));
         assertThat(channel.isOpen()).as("idle during the drain: closed, not kept to its idle timeout").isFalse();
         assertThat(state.idleClosed()).as("not counted as an idle-timeout close").isZero();
+    }
+
+    /**
+     * Writable is under the low-water mark, not with nothing queued: a connection that the drain closes once
+     * its answers are through is closed after the last of them is written, not with it still queued.
+     */
+    @Test
+    void theDrainClosesAConnectionWhoseWriteWasBlockedOnlyAfterItsLastAnswerIsWritten() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(200, 400));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        // five queued answers of 8 bytes the client has not read: over the high-water mark
+        ChannelFuture last = null;
+        for (int i = 0; i < 5; i++) {
+            last = channel.write(channel.alloc().buffer(8).writeZero(8));
+        }
+        assertThat(channel.isWritable()).isFalse();
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(channel.isOpen()).isTrue();
+        // the socket takes four of them (as a partial writev would): under the low-water mark, one still queued
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        out.addFlush();
+        out.removeBytes(32);
+        assertThat(channel.isWritable()).isTrue();
+        assertThat(out.size()).as("answers still queued").isEqualTo(1);
+        elapse(channel, Duration.ofMillis(1));
+        assertThat(channel.isOpen()).as("closed by the drain").isFalse();
+        assertThat(last.isDone()).isTrue();
+        assertThat(last.isSuccess()).as("the last queued answer was written before the close").isTrue();
+    }
+
+    /** Idle is under the high-water mark, not with nothing queued: the DRAIN's close waits for the answer. */
+    @Test
+    void theDrainClosesAnIdleConnectionAfterTheAnswerStillQueued() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(200, 400));
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        ChannelFuture last = channel.write(channel.alloc().buffer(8).writeZero(8));
+        channel.unsafe().outboundBuffer().addFlush(); // flushed, but the socket has not taken it
+        assertThat(channel.isWritable()).isTrue();
+        state.startDraining();
+        channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
+        assertThat(last.isDone() && !last.isSuccess()).as("queued answer dropped by DRAIN's close").isFalse();
+        assertThat(channel.isOpen()).as("closed once it is written").isFalse();
+        assertThat(last.isSuccess()).isTrue();
     }
 
     /** The decoder without timeouts, reading simple heads into a scratch shared as a listener shares it. */
