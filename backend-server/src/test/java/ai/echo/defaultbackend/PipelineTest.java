@@ -952,11 +952,7 @@ class PipelineTest {
     @Test
     void anIdleConnectionWhoseWriteWasBlockedAtTheDrainIsClosedOnceItsWriteIsThrough() {
         ServerState state = new ServerState();
-        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
-        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
-        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(received(channel)).isEqualTo(OK);
+        EmbeddedChannel channel = answeredKeepAlive(state, new WriteBufferWaterMark(8, 16));
         channel.write(channel.alloc().buffer(32).writeZero(32)); // the client has not read yet
         assertThat(channel.isWritable()).isFalse();
         state.startDraining();
@@ -976,11 +972,7 @@ class PipelineTest {
     @Test
     void theDrainClosesAConnectionWhoseWriteWasBlockedOnlyAfterItsLastAnswerIsWritten() {
         ServerState state = new ServerState();
-        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
-        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(200, 400));
-        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(received(channel)).isEqualTo(OK);
+        EmbeddedChannel channel = answeredKeepAlive(state, new WriteBufferWaterMark(200, 400));
         // five queued answers of 8 bytes the client has not read: over the high-water mark
         ChannelFuture last = null;
         for (int i = 0; i < 5; i++) {
@@ -1006,11 +998,7 @@ class PipelineTest {
     @Test
     void theDrainClosesAnIdleConnectionAfterTheAnswerStillQueued() {
         ServerState state = new ServerState();
-        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
-        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(200, 400));
-        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(received(channel)).isEqualTo(OK);
+        EmbeddedChannel channel = answeredKeepAlive(state, new WriteBufferWaterMark(200, 400));
         ChannelFuture last = channel.write(channel.alloc().buffer(8).writeZero(8));
         channel.unsafe().outboundBuffer().addFlush(); // flushed, but the socket has not taken it
         assertThat(channel.isWritable()).isTrue();
@@ -1019,6 +1007,16 @@ class PipelineTest {
         assertThat(last.isDone() && !last.isSuccess()).as("queued answer dropped by DRAIN's close").isFalse();
         assertThat(channel.isOpen()).as("closed once it is written").isFalse();
         assertThat(last.isSuccess()).isTrue();
+    }
+
+    /** A keep-alive connection (idle timeout 30 s) with these write marks, its first request answered. */
+    private EmbeddedChannel answeredKeepAlive(ServerState state, WriteBufferWaterMark marks) {
+        EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofSeconds(10), Duration.ofSeconds(30)), state);
+        channel.config().setWriteBufferWaterMark(marks);
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(OK);
+        return channel;
     }
 
     /** The decoder without timeouts, reading simple heads into a scratch shared as a listener shares it. */
