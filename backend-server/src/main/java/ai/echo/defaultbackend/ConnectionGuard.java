@@ -231,8 +231,14 @@ final class ConnectionGuard implements Runnable {
 
     /** The connection's outbound buffer went over its high-water mark or back under its low one. */
     void writabilityChanged(boolean writable) {
+        long now = ticker.nanoTime();
+        if (writable && writeBlocked && phase == Phase.IDLE) {
+            // As in Go's server, whose idle time starts once the answer is written: a slow reader's connection
+            // is idle from when its answers went through, not from when they were queued.
+            phaseStart = now;
+        }
         writeBlocked = !writable;
-        writeBlockedSince = ticker.nanoTime();
+        writeBlockedSince = now;
         rearm();
     }
 

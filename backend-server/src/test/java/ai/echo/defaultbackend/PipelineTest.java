@@ -1009,6 +1009,28 @@ class PipelineTest {
         assertThat(last.isSuccess()).isTrue();
     }
 
+    /**
+     * As in Go's server, a connection's idle time starts once its answer is written: a client that took 8 s
+     * to read its answer still has the whole idle timeout after it, not what is left of it.
+     */
+    @Test
+    void theIdleTimeStartsOnceASlowReaderHasTakenTheAnswer() {
+        ServerState state = new ServerState();
+        EmbeddedChannel channel = answeredKeepAlive(state, new WriteBufferWaterMark(8, 16));
+        channel.write(channel.alloc().buffer(32).writeZero(32)); // the client has not read yet
+        assertThat(channel.isWritable()).isFalse();
+        elapse(channel, Duration.ofSeconds(8)); // within the write timeout (10 s)
+        channel.flush(); // the client reads
+        ReferenceCountUtil.release(channel.readOutbound());
+        assertThat(channel.isWritable()).isTrue();
+        elapse(channel, Duration.ofSeconds(25)); // 33 s after the answer, 25 s after it was read
+        assertThat(channel.isOpen()).as("idle for 25 s of its 30").isTrue();
+        elapse(channel, Duration.ofSeconds(6));
+        assertThat(channel.isOpen()).as("idle for 31 s").isFalse();
+        assertThat(state.idleClosed()).isEqualTo(1);
+        assertThat(state.timeouts()).isZero();
+    }
+
     /** A keep-alive connection (idle timeout 30 s) with these write marks, its first request answered. */
     private EmbeddedChannel answeredKeepAlive(ServerState state, WriteBufferWaterMark marks) {
         EmbeddedChannel channel = open(timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
