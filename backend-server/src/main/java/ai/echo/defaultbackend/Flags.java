@@ -1,7 +1,6 @@
 package ai.echo.defaultbackend;
 
 import java.math.BigInteger;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,22 +70,18 @@ final class Flags<B> {
      * @return its index, or -1 when the reading meets none
      */
     int firstCommand(List<String> args, List<String> commands) {
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            if (arg.equals("--") || !arg.startsWith("-") || arg.equals("-")) {
+        for (int i = 0; i < args.size(); ) {
+            Arg<B> arg = read(args, i);
+            if (arg.name() == null) {
                 return -1;
             }
-            String name = name(arg);
-            if (commands.contains(name)) {
+            if (commands.contains(arg.name())) {
                 return i;
             }
-            Flag<B> flag = flags.get(name);
-            if (flag == null) {
+            if (arg.flag() == null) {
                 return -1;
             }
-            if (arg.indexOf('=') < 0 && !flag.isSwitch()) {
-                i++;
-            }
+            i = arg.next();
         }
         return -1;
     }
@@ -136,39 +131,59 @@ final class Flags<B> {
                 applied.accept(flag.name(), origin);
             }
         }
-        List<String> positional = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            if (arg.equals("--")) {
-                positional.addAll(args.subList(i + 1, args.size()));
-                break;
+        for (int i = 0; i < args.size(); ) {
+            Arg<B> arg = read(args, i);
+            if (arg.name() == null) {
+                return List.copyOf(args.subList(arg.next(), args.size()));
             }
-            if (!arg.startsWith("-") || arg.equals("-")) {
-                // As Go's flag package: flags end at the first argument that is not one.
-                positional.addAll(args.subList(i, args.size()));
-                break;
+            if (arg.flag() == null) {
+                throw new InvalidFlagException("unknown flag: " + quote("--" + arg.name()));
             }
-            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
-            int eq = body.indexOf('=');
-            String name = eq < 0 ? body : body.substring(0, eq);
-            Flag<B> flag = flags.get(name);
-            if (flag == null || name.isEmpty()) {
-                throw new InvalidFlagException("unknown flag: " + quote("--" + name));
+            if (arg.value() == null) {
+                throw new InvalidFlagException("flag needs a value: --" + arg.name());
             }
-            String value;
-            if (eq >= 0) {
-                value = body.substring(eq + 1);
-            } else if (flag.isSwitch()) {
-                value = "true";
-            } else if (i + 1 < args.size()) {
-                value = args.get(++i);
-            } else {
-                throw new InvalidFlagException("flag needs a value: --" + name);
-            }
-            applyOne(builder, flag, value, "flag --" + name);
-            applied.accept(name, "flag");
+            applyOne(builder, arg.flag(), arg.value(), "flag --" + arg.name());
+            applied.accept(arg.name(), "flag");
+            i = arg.next();
         }
-        return positional;
+        return List.of();
+    }
+
+    /**
+     * One argument at {@code i}, and the one after it when that is its value, read as Go's flag package reads
+     * them: a flag ({@code -x v}, {@code --x v}, {@code -x=v}, {@code --x=v}; a switch alone is {@code true}),
+     * or where the flags end.
+     *
+     * @param name  the flag's name, or null where the flags end: at {@code --}, whose arguments after it are
+     *              the rest, or at the first argument that is not a flag, from which on they are
+     * @param flag  the flag of that name, or null when there is none
+     * @param value its value, or null when it needs one and the command line has ended
+     * @param next  the index to read on from; where the flags end, the index of the first of the rest
+     */
+    private record Arg<B>(String name, Flag<B> flag, String value, int next) {
+    }
+
+    private Arg<B> read(List<String> args, int i) {
+        String arg = args.get(i);
+        if (arg.equals("--")) {
+            return new Arg<>(null, null, null, i + 1);
+        }
+        if (!arg.startsWith("-") || arg.equals("-")) {
+            return new Arg<>(null, null, null, i);
+        }
+        String name = name(arg);
+        Flag<B> flag = name.isEmpty() ? null : flags.get(name);
+        int eq = arg.indexOf('=');
+        if (flag == null) {
+            return new Arg<>(name, null, null, i + 1);
+        } else if (eq >= 0) {
+            return new Arg<>(name, flag, arg.substring(eq + 1), i + 1);
+        } else if (flag.isSwitch()) {
+            return new Arg<>(name, flag, "true", i + 1);
+        } else if (i + 1 < args.size()) {
+            return new Arg<>(name, flag, args.get(i + 1), i + 2);
+        }
+        return new Arg<>(name, flag, null, i + 1);
     }
 
     private static <B> void applyOne(B builder, Flag<B> flag, String value, String source) {
