@@ -207,6 +207,15 @@ final class ConnectionGuard implements Runnable {
         return false;
     }
 
+    /**
+     * Closes a connection the drain is done with once what is still queued on it is written: idle is under
+     * the high-water mark, and writable again under the low-water mark, neither that nothing is queued. A
+     * client that never reads is ended by the drain's {@code --timeout}.
+     */
+    static void closeOnceWritten(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
     /** Draining, the connection has sent nothing and is old enough by {@code now} to be closed as idle. */
     private boolean silentPastDrainAge(long now) {
         return draining && phase == Phase.NEW && now - (phaseStart + SILENT_IDLE_ON_DRAIN_NANOS) >= 0;
@@ -324,8 +333,7 @@ final class ConnectionGuard implements Runnable {
             // connection's end after the idle timeout is the normal one, counted apart.
             if (isIdle()) {
                 if (draining) {
-                    // Writable is under the low-water mark, not empty: close after what is still queued.
-                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                    closeOnceWritten(ctx);
                     return;
                 }
                 onIdle.run();

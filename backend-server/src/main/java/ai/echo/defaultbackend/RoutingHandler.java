@@ -1,7 +1,6 @@
 package ai.echo.defaultbackend;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -183,8 +182,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ConnectionGuard.DRAIN && guard.drain()) {
-            // Idle is under the high-water mark, not empty: close after what is still queued.
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ConnectionGuard.closeOnceWritten(ctx);
             return;
         }
         ctx.fireUserEventTriggered(evt);
