@@ -30,12 +30,16 @@ import java.util.function.LongSupplier;
  * no reliable method or path, and are counted in {@code defaultbackend_http_requests_total} and
  * {@code defaultbackend_connections_closed_total}.
  *
- * <p>Every field is escaped as a JSON string (non-ASCII as {@code \\u} escapes, so a line is ASCII) after
- * being cut to {@link Escape#MAX_VALUE_CHARS}.
+ * <p>Every field from the request is read as UTF-8 (bytes that are not become U+FFFD), cut to
+ * {@link Escape#MAX_VALUE_CHARS} and escaped as a JSON string (non-ASCII as {@code \\u} escapes, so a line is
+ * ASCII).
  */
 final class AccessLog implements AutoCloseable {
 
-    /** One request, as captured on the event loop; formatted later by the writer thread. */
+    /**
+     * One request, as captured on the event loop; formatted later by the writer thread. The request's values
+     * are as the decoder read them, one char per byte.
+     */
     record Entry(long epochMillis, String remote, String method, String path, int status, long bytes,
                  long durationNanos, String userAgent, String requestId, String xCode) {
     }
@@ -181,7 +185,7 @@ final class AccessLog implements AutoCloseable {
 
     private static void string(StringBuilder out, String name, String value) {
         out.append(",\"").append(name).append("\":\"");
-        Escape.json(Escape.cut(value, Escape.MAX_VALUE_CHARS), out);
+        Escape.json(Escape.cut(Escape.utf8(value), Escape.MAX_VALUE_CHARS), out);
         out.append('"');
     }
 

@@ -1,5 +1,7 @@
 package ai.echo.defaultbackend;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Makes text that came from a request safe to put in a response or a log line. Request values are first
  * {@linkplain #sanitize sanitised} (visible ASCII only, bounded length), then escaped for where they go.
@@ -58,12 +60,37 @@ final class Escape {
         return out == null ? cut : out.toString();
     }
 
-    /** Cut to {@code maxChars}, with {@code ...} to show it; null becomes empty. Nothing else changes. */
+    /**
+     * Cut to {@code maxChars}, with {@code ...} to show it; null becomes empty. Nothing else changes; a cut
+     * that would split a character outside the BMP (two chars) is made before it.
+     */
     static String cut(CharSequence value, int maxChars) {
         if (value == null) {
             return "";
         }
-        return value.length() <= maxChars ? value.toString() : value.subSequence(0, maxChars) + "...";
+        if (value.length() <= maxChars) {
+            return value.toString();
+        }
+        int end = Character.isHighSurrogate(value.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
+        return value.subSequence(0, end) + "...";
+    }
+
+    /**
+     * The text a request's bytes spell in UTF-8. Request values reach this code one char per byte
+     * (ISO-8859-1, as HTTP's parsers read them), so a client's UTF-8 {@code é} is two chars, {@code Ã©};
+     * read again as UTF-8 it is one. Bytes that are not UTF-8 become U+FFFD, as Go's {@code encoding/json}
+     * writes them and as a reader of nginx's raw bytes sees them. Null stays null.
+     */
+    static String utf8(String bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        for (int i = 0; i < bytes.length(); i++) {
+            if (bytes.charAt(i) >= 0x80) {
+                return new String(bytes.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            }
+        }
+        return bytes;
     }
 
     /** For HTML text and attribute values. */

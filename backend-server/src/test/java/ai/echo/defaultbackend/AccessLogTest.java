@@ -115,7 +115,7 @@ class AccessLogTest {
     void aLineIsOneEscapedJsonObject() {
         StringBuilder line = new StringBuilder();
         AccessLog.format(new AccessLog.Entry(1_795_690_563_197L, "::1", "GET", "/\"}\n{\"injected\":1\u001b[2J",
-                503, 183, 2_598_000, "Mozilla \u00e9\u2028 <x>", "id\\1", "503"), line);
+                503, 183, 2_598_000, "Mozilla \u00c3\u00a9\u00e2\u0080\u00a8 <x>", "id\\1", "503"), line);
         assertThat(line.toString()).isEqualTo("{\"time\":\"2026-11-26T10:56:03.197Z\",\"remote\":\"::1\","
                 + "\"method\":\"GET\",\"path\":\"/\\\"}\\n{\\\"injected\\\":1\\u001b[2J\",\"status\":503,"
                 + "\"bytes\":183,\"duration_ms\":2.598,\"user_agent\":\"Mozilla \\u00e9\\u2028 \\u003cx\\u003e\","
@@ -218,6 +218,23 @@ class AccessLogTest {
         assertThat(RoutingHandler.remoteAddress(new EmbeddedChannel().remoteAddress())).isEqualTo("embedded");
     }
 
+    /** The decoder hands request values on one char per byte; the log shows the UTF-8 text they spell. */
+    @Test
+    void requestBytesAreLoggedAsTheUtf8TextTheySpell() {
+        StringBuilder line = new StringBuilder();
+        // "/café/😀" in UTF-8, then a byte that is no UTF-8 (Latin-1 é), then a sequence cut short.
+        AccessLog.format(new AccessLog.Entry(0, "", "GET", "/caf\u00c3\u00a9/\u00f0\u009f\u0098\u0080",
+                404, 0, 0, "a\u00e9b", "\u00e2\u0080", null), line);
+        assertThat(line.toString()).contains("\"path\":\"/caf\\u00e9/\\ud83d\\ude00\",",
+                "\"user_agent\":\"a\\ufffdb\",", "\"request_id\":\"\\ufffd\",");
+        // Cut at the limit, a character of two chars is not split: its high half alone is no text.
+        line.setLength(0);
+        String emoji = "\u00f0\u009f\u0098\u0080";
+        AccessLog.format(new AccessLog.Entry(0, "", "GET", "p".repeat(Escape.MAX_VALUE_CHARS - 1) + emoji, 404, 0,
+                0, null, null, null), line);
+        assertThat(line.toString()).contains("\"path\":\"" + "p".repeat(Escape.MAX_VALUE_CHARS - 1) + "...\",");
+    }
+
     @Test
     void thePipelineLogsSampledTrafficWithItsFields() throws InterruptedException {
         log = new AccessLog(1.0, 1000, 100, out, System::nanoTime);
@@ -233,7 +250,7 @@ class AccessLogTest {
         Await.until("one line", () -> lines().size() == 1);
         assertThat(lines().get(0)).matches("\\{\"time\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\","
                 + "\"remote\":\"embedded\",\"method\":\"DELETE\",\"path\":\"/a/b\\?c=\\\\\"d\\\\\"\",\"status\":404,"
-                + "\"bytes\":145,\"duration_ms\":\\d+\\.\\d{3},\"user_agent\":\"bot\\\\u00ff\\\\\"\","
+                + "\"bytes\":145,\"duration_ms\":\\d+\\.\\d{3},\"user_agent\":\"bot\\\\ufffd\\\\\"\","
                 + "\"request_id\":\"r-1\",\"x_code\":\"503\"}");
         Matcher duration = Pattern.compile("\"duration_ms\":(\\d+\\.\\d{3})").matcher(lines().get(0));
         assertThat(duration.find()).isTrue();

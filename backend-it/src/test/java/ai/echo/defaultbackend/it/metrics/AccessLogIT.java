@@ -48,15 +48,17 @@ class AccessLogIT {
         }
     }
 
+    /** The user agent ends in a UTF-8 {@code é} and a byte that is no UTF-8: logged as {@code é} and U+FFFD. */
     @Test
     void oneEscapedJsonLinePerRequestWithHostileInput() throws Exception {
         try (ServerProcess server = ServerProcess.start("--access-log")) {
-            Raw.exchange(server.port(), "GET /a?\"x\"=%0a HTTP/1.1\r\nHost: h\r\nUser-Agent: evil\"}\u00ff\r\n"
-                    + "X-Request-ID: id-1\r\nX-Code: 503\r\nConnection: close\r\n\r\n");
+            Raw.exchange(server.port(), "GET /a?\"x\"=%0a HTTP/1.1\r\nHost: h\r\n"
+                    + "User-Agent: evil\"}\u00c3\u00a9\u00ff\r\nX-Request-ID: id-1\r\nX-Code: 503\r\n"
+                    + "Connection: close\r\n\r\n");
             String line = server.awaitLine(l -> l.startsWith("{\"time\":"), Duration.ofSeconds(10));
             assertThat(line).matches(LINE);
             assertThat(line).contains("\"path\":\"/a?\\\"x\\\"=%0a\"", "\"status\":503,",
-                    "\"user_agent\":\"evil\\\"}\\u00ff\"", "\"request_id\":\"id-1\"", "\"x_code\":\"503\"");
+                    "\"user_agent\":\"evil\\\"}\\u00e9\\ufffd\"", "\"request_id\":\"id-1\"", "\"x_code\":\"503\"");
         }
     }
 
