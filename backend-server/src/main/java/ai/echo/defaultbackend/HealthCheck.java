@@ -8,16 +8,23 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code backend-server healthcheck}: GETs {@code /healthz} and exits 0 on a 200, 1 otherwise. It needs no
  * shell, no curl and no Netty, so it serves as the image's exec-form {@code HEALTHCHECK} and as the Helm
- * test hook. It reads {@code PORT} and {@code BIND_ADDRESS} like the server, so in the same container it
- * checks the same port on an address the server listens on; flags given to the server it cannot see.
+ * test hook. It checks the port and an address the server beside it listens on: in the image the server is
+ * the container's first process (an exec-form {@code ENTRYPOINT}, no init), whose command line it reads,
+ * flags and environment together as the server reads them; elsewhere {@code PORT} and
+ * {@code BIND_ADDRESS}, as the server reads them. Its own flags win over both.
  */
 final class HealthCheck {
 
@@ -38,10 +45,22 @@ final class HealthCheck {
             .add("path", "path", "/healthz", "path to GET", (t, v) -> t.path = path(v))
             .add("timeout", "duration", "2s", "connect and read timeout", (t, v) -> t.timeout = Flags.duration(v));
 
+    /** The container's first process: in the image, the server. */
+    private static final Path FIRST_PROCESS = Path.of("/proc/1");
+
     private HealthCheck() {
     }
 
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+        return run(args, env, serverArguments(FIRST_PROCESS, ownJar()), out, err);
+    }
+
+    /**
+     * @param serverArgs the command line of the server beside the check, after its jar or main class, if
+     *                   there is one
+     */
+    static int run(List<String> args, Map<String, String> env, Optional<List<String>> serverArgs, PrintStream out,
+                   PrintStream err) {
         Target target = new Target();
         try {
             int help = FLAGS.firstCommand(args, List.of("h", "help"));
@@ -49,15 +68,22 @@ final class HealthCheck {
                 FLAGS.refuseBadFlags(new Target(), args.subList(0, help));
                 out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
                         + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise. The host and port"
-                        + " default to the server's BIND_ADDRESS (unless every address) and PORT.");
+                        + " default to where the server listens (its --bind-address unless every address, and"
+                        + " --port): read from its command line when it is the container's first process, else"
+                        + " from BIND_ADDRESS and PORT.");
                 return 0;
             }
             // PORT and BIND_ADDRESS, as the server reads them; not HOST and PATH, which mean other things there.
             String bindAddress = env.get("BIND_ADDRESS");
+            String port = env.get("PORT");
+            Optional<BackendConfig> server = serverArgs.flatMap(serverArguments -> serverConfig(serverArguments, env));
+            if (server.isPresent()) {
+                bindAddress = server.get().bindAddress();
+                port = Integer.toString(server.get().port());
+            }
             if (bindAddress != null && !bindAddress.isBlank()) {
                 target.host = hostOf(bindAddress);
             }
-            String port = env.get("PORT");
             List<String> positional = FLAGS.apply(target, args, port == null ? Map.of() : Map.of("PORT", port));
             if (!positional.isEmpty()) {
                 throw new Flags.InvalidFlagException("unexpected argument: " + Flags.quote(positional.get(0)));
@@ -79,6 +105,66 @@ final class HealthCheck {
             err.println("unhealthy: " + url + ": " + e.getMessage());
         }
         return 1;
+    }
+
+    /**
+     * The arguments of the server that {@code process} runs: what follows this check's own jar after
+     * {@code -jar}, or its main class. Empty when the process runs something else or cannot be read (another
+     * user's, or no {@code /proc}).
+     */
+    static Optional<List<String>> serverArguments(Path process, Path ownJar) {
+        List<String> command;
+        try {
+            // Each argument ends in a NUL; an empty argument is an empty string between two of them.
+            String cmdline = Files.readString(process.resolve("cmdline"), StandardCharsets.UTF_8);
+            if (!cmdline.endsWith("\0")) {
+                return Optional.empty();
+            }
+            command = Arrays.asList(cmdline.substring(0, cmdline.length() - 1).split("\0", -1));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        for (int i = 1; i < command.size(); i++) {
+            if (command.get(i - 1).equals("-jar")) {
+                return isFile(process, command.get(i), ownJar)
+                        ? Optional.of(command.subList(i + 1, command.size())) : Optional.empty();
+            }
+            if (command.get(i).equals(Main.class.getName())) {
+                return Optional.of(command.subList(i + 1, command.size()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code path}, as {@code process} names it (relative to its working directory), is {@code file}. */
+    private static boolean isFile(Path process, String path, Path file) {
+        try {
+            Path named = Path.of(path);
+            return file != null && Files.isSameFile(named.isAbsolute() ? named : process.resolve("cwd").resolve(named),
+                    file);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The jar this class was loaded from, or null (a directory of classes, in the tests, is no jar of a server). */
+    private static Path ownJar() {
+        try {
+            Path location = Path.of(HealthCheck.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Files.isRegularFile(location) ? location : null;
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The configuration a server started with these arguments runs with, if it would run at all. */
+    private static Optional<BackendConfig> serverConfig(List<String> args, Map<String, String> env) {
+        try {
+            return BackendConfig.parse(args, env) instanceof BackendConfig.Run run
+                    ? Optional.of(run.config()) : Optional.empty();
+        } catch (Flags.InvalidFlagException e) {
+            return Optional.empty();
+        }
     }
 
     private static int get(Target target) throws IOException {

@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -24,12 +28,16 @@ class HealthCheckTest {
     }
 
     private static Outcome check(List<String> args, Map<String, String> env) {
+        return check(args, env, Optional.empty());
+    }
+
+    private static Outcome check(List<String> args, Map<String, String> env, Optional<List<String>> serverArgs) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
         try (PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
              PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            code = HealthCheck.run(args, env, outStream, errStream);
+            code = HealthCheck.run(args, env, serverArgs, outStream, errStream);
         }
         return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -117,5 +125,58 @@ class HealthCheckTest {
         assertThat(badValue.code()).isEqualTo(2);
         assertThat(badValue.err()).isEqualTo("healthcheck: invalid value \"abc\" for flag --port: not a number\n");
         assertThat(check(List.of("--help=1"), Map.of()).out()).startsWith("Usage: backend-server healthcheck");
+    }
+
+    /**
+     * In the image the server is the container's first process and may have been given its port and address
+     * as flags (a Compose {@code command:}, {@code podman run image --port=9000}): the check reads them from
+     * its command line, with the environment, as the server does; the check's own flags still win.
+     */
+    @Test
+    void findsTheServerWhereItsCommandLinePutItAsWellAsItsEnvironment() {
+        try (BackendServer server = serverOn("127.0.0.1")) {
+            String port = Integer.toString(server.port());
+            Map<String, String> decoy = Map.of("PORT", "1", "BIND_ADDRESS", "::1");
+            Outcome byFlags = check(List.of(), decoy,
+                    Optional.of(List.of("--port=" + port, "--bind-address", "127.0.0.1")));
+            assertThat(byFlags.code()).as("err: %s", byFlags.err()).isZero();
+            assertThat(byFlags.out()).isEqualTo("healthy: http://127.0.0.1:" + port + "/healthz answered 200\n");
+            // The server's flags name the port, its environment the address: both, as the server reads them.
+            Outcome both = check(List.of(), Map.of("PORT", "1", "BIND_ADDRESS", "127.0.0.1"),
+                    Optional.of(List.of("-port", port)));
+            assertThat(both.code()).as("err: %s", both.err()).isZero();
+            // The check's own flags win.
+            Outcome own = check(List.of("--port=1"), Map.of(), Optional.of(List.of("--port=" + port)));
+            assertThat(own.code()).isEqualTo(1);
+            assertThat(own.err()).startsWith("unhealthy: http://127.0.0.1:1/healthz: ");
+            // A command line the server would refuse is no server's: the environment decides.
+            Outcome refused = check(List.of(), Map.of("PORT", port), Optional.of(List.of("--port=1", "--nope")));
+            assertThat(refused.code()).as("err: %s", refused.err()).isZero();
+        }
+    }
+
+    @Test
+    void readsTheServersArgumentsFromAProcessRunningItsOwnJarOrMainClass(@TempDir Path dir) throws Exception {
+        Path jar = Files.createFile(dir.resolve("backend-server.jar"));
+        Path other = Files.createFile(dir.resolve("other.jar"));
+        Path process = Files.createDirectory(dir.resolve("1"));
+        Files.createSymbolicLink(process.resolve("cwd"), dir);
+
+        Files.writeString(process.resolve("cmdline"), "/opt/jre/bin/java\0@/app/jvm.options\0-Dx=-jar\0-jar\0" + jar
+                + "\0--port=9000\0--bind-address\0\0");
+        assertThat(HealthCheck.serverArguments(process, jar)).contains(List.of("--port=9000", "--bind-address", ""));
+        // A jar named relative to the process's working directory.
+        Files.writeString(process.resolve("cmdline"), "java\0-jar\0backend-server.jar\0-port\0" + "9000\0");
+        assertThat(HealthCheck.serverArguments(process, jar)).contains(List.of("-port", "9000"));
+        Files.writeString(process.resolve("cmdline"), "java\0-cp\0x.jar\0" + Main.class.getName() + "\0--port=1\0");
+        assertThat(HealthCheck.serverArguments(process, jar)).contains(List.of("--port=1"));
+        // Another program, another jar, no jar of our own, nothing readable.
+        for (String cmdline : List.of("/sbin/init\0", "java\0-jar\0" + other + "\0--port=1\0", "")) {
+            Files.writeString(process.resolve("cmdline"), cmdline);
+            assertThat(HealthCheck.serverArguments(process, jar)).as(cmdline).isEmpty();
+        }
+        Files.writeString(process.resolve("cmdline"), "java\0-jar\0" + jar + "\0");
+        assertThat(HealthCheck.serverArguments(process, null)).isEmpty();
+        assertThat(HealthCheck.serverArguments(dir.resolve("2"), jar)).isEmpty();
     }
 }

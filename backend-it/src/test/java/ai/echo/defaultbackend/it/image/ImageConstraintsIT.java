@@ -123,6 +123,26 @@ class ImageConstraintsIT {
     }
 
     /**
+     * The server given its port and address as flags ({@code podman run image --port=...}, a Compose
+     * {@code command:}) and a {@code PORT} in the environment that the flag overrides: the image's HEALTHCHECK,
+     * which gets no flags of its own, finds the server where it listens, by the server's command line.
+     */
+    @Test
+    void theHealthcheckFindsAServerGivenItsPortAsAFlag() {
+        int port = RawHttp.freePort();
+        int svcPort = RawHttp.freePort();
+        List<String> options = hostNetworkOptions(port, svcPort);
+        options.addAll(List.of("-e", "PORT=" + RawHttp.freePort(), "-e", "BIND_ADDRESS="));
+        try (ImageContainer container = image.start(options,
+                List.of("--port=" + port, "-bind-address", "127.0.0.1"))) {
+            Matcher started = container.awaitLog(STARTED, START_TIMEOUT);
+            assertThat(Integer.parseInt(started.group(2))).isEqualTo(port);
+            Podman.Result health = container.healthcheck(image.healthcheckRetries());
+            assertThat(health.exitCode()).as("the image's HEALTHCHECK: %s", health.describe()).isZero();
+        }
+    }
+
+    /**
      * {@code --transport io_uring} from a read-only root: Netty's io_uring library loads from the image's
      * {@code /app/lib}, as epoll's does, since there is no writable directory to extract it to. With the
      * seccomp filter off and io_uring enabled in the kernel, the server serves the contract on io_uring;
