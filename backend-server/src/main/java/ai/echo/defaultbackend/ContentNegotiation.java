@@ -57,6 +57,29 @@ final class ContentNegotiation {
         return best == null ? defaultVariant : best;
     }
 
+    /**
+     * The quality, in thousandths, that {@code accept} gives {@code type/subtype}, whatever the parameters of
+     * its ranges (a version, say): that of the most specific range that matches it ({@code type/subtype}, then
+     * {@code type/*}, then {@code *}{@code /*}), the highest among equally specific ones; -1 when no range
+     * matches, or there is no header.
+     */
+    static int quality(CharSequence accept, String type, String subtype) {
+        if (accept == null) {
+            return -1;
+        }
+        int quality = -1;
+        int specificity = -1;
+        Parser parser = new Parser(accept);
+        for (int range = 0; range < MAX_RANGES && parser.next(); range++) {
+            int matched = parser.specificityFor(type, subtype);
+            if (matched > specificity || matched == specificity && matched >= 0 && parser.quality > quality) {
+                specificity = matched;
+                quality = parser.quality;
+            }
+        }
+        return quality;
+    }
+
     private static boolean better(int v, int b, Variant[] variants, int[] quality, int[] specificity, int[] position,
                                   Variant defaultVariant) {
         if (quality[v] != quality[b]) {
@@ -197,6 +220,20 @@ final class ContentNegotiation {
                 return -1;
             }
             return hasCharset ? 3 : 2;
+        }
+
+        /** How specifically the current range matches {@code type/subtype}, parameters aside: 2 to 0, or -1. */
+        int specificityFor(String type, String subtype) {
+            if (isStar(typeStart, typeEnd)) {
+                return 0;
+            }
+            if (!equalsIgnoreCase(typeStart, typeEnd, type)) {
+                return -1;
+            }
+            if (isStar(subtypeStart, subtypeEnd)) {
+                return 1;
+            }
+            return equalsIgnoreCase(subtypeStart, subtypeEnd, subtype) ? 2 : -1;
         }
 
         /** RFC 9110 qvalue: 0, 0.d{0,3}, 1, 1.0{0,3}; in thousandths, or -1 when invalid. */

@@ -18,16 +18,18 @@ import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * {@code /metrics} on the service port: a scrape of the registry in the Prometheus text format 0.0.4, or
- * OpenMetrics 1.0 when the scraper's {@code Accept} names {@code application/openmetrics-text}, gzipped when
- * its {@code Accept-Encoding} allows gzip. Runs on the service port's own event loop, so a scrape never
- * delays traffic.
+ * {@code /metrics} on the service port: a scrape of the registry in the Prometheus text format 0.0.4, as 1.5
+ * served it, whenever the scraper's {@code Accept} allows it, and OpenMetrics 1.0 only to one that accepts
+ * OpenMetrics and not the text format; gzipped when its {@code Accept-Encoding} allows gzip. Runs on the
+ * service port's own event loop, so a scrape never delays traffic.
  *
  * <p>In the text format, 1.5's two families are written with their {@code le} values as 1.5's Go client
  * wrote them, {@code "1"} and {@code "10"} where the Java client writes {@code "1.0"} and {@code "10.0"}:
  * Prometheus 2 stores a label value as it comes, so a dashboard or alert on {@code le="10"} would lose its
- * series on the swap. OpenMetrics is left as the Java client writes it: its canonical form for {@code le} is
- * {@code "1.0"} (Go's client writes that too in OpenMetrics).
+ * series on the swap. That is also why the text format wins where the scraper ranks OpenMetrics first, as
+ * Prometheus 2 does by default: 1.5's client could not write OpenMetrics, so Prometheus scraped 1.5 in the
+ * text format, whatever it preferred. OpenMetrics is left as the Java client writes it, {@code le="1.0"}, the
+ * canonical form that format requires.
  */
 final class MetricsEndpoint {
 
@@ -46,8 +48,8 @@ final class MetricsEndpoint {
     }
 
     Scrape scrape(String accept, String acceptEncoding) {
-        ExpositionFormatWriter writer = accept != null && accept.contains("application/openmetrics-text")
-                ? openMetrics : text;
+        ExpositionFormatWriter writer = ContentNegotiation.quality(accept, "text", "plain") <= 0
+                && ContentNegotiation.quality(accept, "application", "openmetrics-text") > 0 ? openMetrics : text;
         boolean gzip = acceptsGzip(acceptEncoding);
         PrometheusRegistry registry = metrics.scrapeRegistry();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);

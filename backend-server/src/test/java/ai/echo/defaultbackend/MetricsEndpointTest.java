@@ -2,6 +2,7 @@ package ai.echo.defaultbackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -32,6 +33,44 @@ class MetricsEndpointTest {
             """)
     void gzipOnlyWhenAccepted(String acceptEncoding, boolean gzip) {
         assertThat(MetricsEndpoint.acceptsGzip(acceptEncoding)).isEqualTo(gzip);
+    }
+
+    /**
+     * The text format 0.0.4, 1.5's, whenever the scraper accepts it, even where it ranks OpenMetrics first, as
+     * Prometheus 2 does by default: 1.5 could not write OpenMetrics, so Prometheus stored 1.5's series from the
+     * text format, {@code le="10"}, and OpenMetrics would write {@code le="10.0"}. OpenMetrics only to a
+     * scraper that accepts it and not the text format; q-values read as RFC 9110 reads them, names in any case.
+     */
+    @ParameterizedTest(name = "[{index}] Accept \"{0}\" -> {1}")
+    @CsvSource(delimiter = '|', nullValues = "NULL", textBlock = """
+            NULL                                                                                 | text
+            ''                                                                                   | text
+            '*/*'                                                                                | text
+            'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' | text
+            'text/plain;version=0.0.4;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,*/*;q=0.3' | text
+            'application/openmetrics-text;q=0, text/plain;version=0.0.4'                          | text
+            'application/openmetrics-text, */*;q=0.1'                                            | text
+            'application/openmetrics-text, text/*'                                               | text
+            'application/openmetrics-text;q=0'                                                   | text
+            'application/json'                                                                   | text
+            'application/openmetrics-text'                                                       | openmetrics
+            'APPLICATION/OpenMetrics-Text; version=1.0.0'                                        | openmetrics
+            'application/openmetrics-text, text/plain;q=0'                                       | openmetrics
+            'application/openmetrics-text;version=1.0.0, */*;q=0'                                | openmetrics
+            'application/*'                                                                      | openmetrics
+            """)
+    void theTextFormatWheneverItIsAcceptedOpenMetricsOnlyWhereItIsNot(String accept, String format) {
+        MetricsEndpoint.Scrape scrape = new MetricsEndpoint(new Metrics(new Metrics.Sources(() -> 0, () -> 0,
+                () -> 0, () -> 0, () -> 0, () -> 0, null, null))).scrape(accept, null);
+        String body = new String(scrape.body(), StandardCharsets.UTF_8);
+        if (format.equals("text")) {
+            assertThat(scrape.contentType()).isEqualTo("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(body).contains("default_http_backend_http_request_duration_milliseconds_bucket{proto=\"1.1\","
+                    + "le=\"10\"} 0\n").doesNotContain("# EOF");
+        } else {
+            assertThat(scrape.contentType()).isEqualTo("application/openmetrics-text; version=1.0.0; charset=utf-8");
+            assertThat(body).contains("le=\"10.0\"").endsWith("# EOF\n");
+        }
     }
 
     /** Go's {@code strconv.FormatFloat(v, 'g', -1, 64)}, as Go's client writes {@code le} in the text format. */

@@ -209,14 +209,24 @@ class MetricsIT {
 
     /**
      * 1.5's histogram in the text format 0.0.4 as 1.5's Go client wrote it: {@code le="1"}, {@code le="10"}
-     * (Prometheus stores label values as they come, and a dashboard selects {@code le="10"}); in OpenMetrics,
-     * its canonical {@code "1.0"}, {@code "10.0"}.
+     * (Prometheus stores label values as they come, and a dashboard selects {@code le="10"}), also to a
+     * Prometheus 2 that ranks OpenMetrics first, as it does by default, since it got the text format from 1.5;
+     * in OpenMetrics, asked for alone, its canonical {@code "1.0"}, {@code "10.0"}.
      */
     @Test
     void the15HistogramsBoundsAreWrittenAs15WroteThem() throws Exception {
         Raw.exchange(server.port(), "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
         assertThat(bounds(scrape())).containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05", "0.1",
                 "0.25", "0.5", "1", "2.5", "5", "10", "+Inf");
+        HttpResponse<String> prometheus2 = CLIENT.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics"))
+                .header("Accept", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                        + "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(prometheus2.headers().firstValue("Content-Type"))
+                .hasValue("text/plain; version=0.0.4; charset=utf-8");
+        assertThat(bounds(prometheus2.body())).containsExactly("0.001", "0.003", "0.005", "0.01", "0.025", "0.05",
+                "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf");
         String openMetrics = CLIENT.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics"))
                 .header("Accept", "application/openmetrics-text; version=1.0.0").build(),
@@ -285,7 +295,7 @@ class MetricsIT {
     void gzipAndOpenMetricsWhenAsked() throws Exception {
         HttpResponse<byte[]> response = CLIENT.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.svcPort() + "/metrics"))
-                        .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+                        .header("Accept", "application/openmetrics-text;version=1.0.0")
                         .header("Accept-Encoding", "gzip").build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(response.statusCode()).isEqualTo(200);
