@@ -281,6 +281,12 @@ class LifecycleIT {
                 try (RawConnection extra = RawConnection.open(server.port())) {
                     assertThat(extra.closedWithin(Duration.ofSeconds(5))).isTrue();
                 }
+                // The service port, where the chart's liveness probe asks, has no such limit: a full traffic
+                // port takes the pod out of its Service (readiness), and does not get it restarted.
+                try (RawConnection probe = RawConnection.open(server.svcPort())) {
+                    probe.send("GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+                    assertThat(probe.readToEnd()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok");
+                }
                 held.remove(0).close();
                 ServerProcess.await("a freed slot", Duration.ofSeconds(10), () -> {
                     try (RawConnection again = RawConnection.open(server.port())) {

@@ -81,13 +81,16 @@ class ChartRenderIT {
     }
 
     @Test
-    void probesGetHealthzOnTheTrafficPortWithIngressNginxTimings() {
+    void probesGetHealthzWithIngressNginxTimingsLivenessOnTheServicePort() {
         ObjectNode container = defaults.container();
 
+        // Liveness on the service port, which --max-connections does not limit (LifecycleIT): a traffic port
+        // full of connections fails readiness, which takes the pod out of the Service, not liveness.
         for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
             JsonNode httpGet = container.path(probe).path("httpGet");
             assertThat(httpGet.path("path").asString()).as(probe).isEqualTo("/healthz");
-            assertThat(httpGet.path("port").asString()).as(probe).isEqualTo("http");
+            assertThat(httpGet.path("port").asString()).as(probe)
+                    .isEqualTo(probe.equals("livenessProbe") ? "metrics" : "http");
         }
         assertThat(timings(container.path("livenessProbe"))).containsAllEntriesOf(
                 Map.of("initialDelaySeconds", 30L, "periodSeconds", 10L, "timeoutSeconds", 5L, "failureThreshold", 3L));
