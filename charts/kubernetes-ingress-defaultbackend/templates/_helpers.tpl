@@ -25,24 +25,25 @@ name, so that `helm install kubernetes-ingress-defaultbackend .` does not repeat
 {{- end -}}
 
 {{/* Labels that never change for a release: the Deployment's selector must stay immutable. */}}
+{{- /* Quoted: a release named 123 or on is a number or a boolean to YAML, and a label value is a string. */}}
 {{- define "defaultbackend.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "defaultbackend.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "defaultbackend.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: default-backend
 {{- end -}}
 
 {{/* The `helm test` pod's labels that the NetworkPolicy admits it by; never the backend's selector labels. */}}
 {{- define "defaultbackend.testSelectorLabels" -}}
-app.kubernetes.io/name: {{ include "defaultbackend.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "defaultbackend.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: test
 {{- end -}}
 
 {{- define "defaultbackend.ownLabels" -}}
-helm.sh/chart: {{ include "defaultbackend.chart" . }}
+helm.sh/chart: {{ include "defaultbackend.chart" . | quote }}
 {{ include "defaultbackend.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- end -}}
 
 {{/* An object's labels, with commonLabels: see labelsWith. */}}

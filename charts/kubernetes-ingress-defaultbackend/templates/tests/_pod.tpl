@@ -9,11 +9,10 @@ kind: Pod
 metadata:
   name: {{ include "defaultbackend.fullname" . }}-test
   namespace: {{ .Release.Namespace }}
-  # Not the selector labels: the Service must never send traffic to this pod.
+  # Not the selector labels: the Service must never send traffic to this pod. commonLabels, as on every object.
+  {{- $own := merge (dict "helm.sh/chart" (include "defaultbackend.chart" .) "app.kubernetes.io/managed-by" .Release.Service) (include "defaultbackend.testSelectorLabels" . | fromYaml) }}
   labels:
-    helm.sh/chart: {{ include "defaultbackend.chart" . }}
-    {{- include "defaultbackend.testSelectorLabels" . | nindent 4 }}
-    app.kubernetes.io/managed-by: {{ .Release.Service }}
+    {{- toYaml (merge (dict) $own (.Values.commonLabels | default dict)) | nindent 4 }}
   annotations:
     helm.sh/hook: test
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
