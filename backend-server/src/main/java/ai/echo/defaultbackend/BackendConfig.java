@@ -227,7 +227,8 @@ public record BackendConfig(
                     "share of requests the access log considers, from 0 to 1",
                     (b, v) -> b.accessLogSampleRate = ratio(v))
             .add("access-log-max-lines-per-second", "int", Integer.toString(DEFAULTS.accessLogMaxLinesPerSecond),
-                    "ceiling of access log lines per second; lines over it are dropped and counted in /metrics",
+                    "ceiling of access log lines per second, on average (a second's worth may go at once); lines over"
+                            + " it are dropped and counted in /metrics",
                     (b, v) -> b.accessLogMaxLinesPerSecond = Flags.positive(v))
             .addSwitch("metrics", DEFAULTS.metrics,
                     "count requests and serve Prometheus metrics on the service port's /metrics; off: /metrics is "
