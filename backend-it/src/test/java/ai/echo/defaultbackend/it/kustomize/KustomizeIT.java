@@ -215,6 +215,54 @@ class KustomizeIT {
         assertThat(configMap.path("data").has("404.html")).isTrue();
     }
 
+    /**
+     * custom-error-pages merges its env var, mount and volume into the pod's: JSON-patch adds of /env,
+     * /volumeMounts and /volumes would replace the lists an overlay below gave the container, here
+     * JAVA_TOOL_OPTIONS and a /tmp emptyDir, silently.
+     */
+    @Test
+    void customErrorPagesComponentKeepsTheEnvAndVolumesOfTheOverlayBelow() {
+        Path envAndTmp = Kustomize.overlay("env-and-tmp", ProjectPaths.kustomize().resolve("base"), List.of(), """
+                patches:
+                  - target:
+                      kind: Deployment
+                      name: kubernetes-ingress-defaultbackend
+                    patch: |-
+                      apiVersion: apps/v1
+                      kind: Deployment
+                      metadata:
+                        name: kubernetes-ingress-defaultbackend
+                      spec:
+                        template:
+                          spec:
+                            containers:
+                              - name: defaultbackend
+                                env:
+                                  - name: JAVA_TOOL_OPTIONS
+                                    value: -Xmx24m
+                                volumeMounts:
+                                  - name: tmp
+                                    mountPath: /tmp
+                            volumes:
+                              - name: tmp
+                                emptyDir: {}
+                """);
+        Manifests built = Kustomize.build(Kustomize.overlay("env-and-tmp-error-pages", envAndTmp,
+                List.of("custom-error-pages"), ""));
+
+        assertThat(StreamSupport.stream(built.container().path("env").spliterator(), false)
+                .collect(Collectors.toMap(e -> e.path("name").asString(), e -> e.path("value").asString())))
+                .containsEntry("JAVA_TOOL_OPTIONS", "-Xmx24m").containsEntry("ERROR_FILES_PATH", "/www");
+        assertThat(names(built.container().path("volumeMounts"))).containsExactlyInAnyOrder("tmp", "error-pages");
+        assertThat(names(built.podSpec().path("volumes"))).containsExactlyInAnyOrder("tmp", "error-pages");
+        assertThat(built.podSpec().path("containers").size()).as("merged into the backend's container").isEqualTo(1);
+        assertThat(SCHEMAS.problems(built)).isEmpty();
+    }
+
+    private static List<String> names(JsonNode array) {
+        return StreamSupport.stream(array.spliterator(), false).map(n -> n.path("name").asString()).toList();
+    }
+
     @ParameterizedTest(name = "X-Code {0}")
     @ValueSource(ints = {502, 503, 500})
     void customErrorPagesName5xxCodesTheyAnswer(int code, @TempDir Path volume) throws Exception {
