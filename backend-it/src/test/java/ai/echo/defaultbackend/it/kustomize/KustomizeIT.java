@@ -175,6 +175,48 @@ class KustomizeIT {
                 .containsExactly("topology.kubernetes.io/zone", "kubernetes.io/hostname");
     }
 
+    /**
+     * pdb merges its zone and hostname spread into the pod's: a JSON-patch add of the whole list would replace the
+     * constraints an overlay below gave it, here one across regions, silently.
+     */
+    @Test
+    void pdbComponentKeepsTheTopologySpreadOfTheOverlayBelow() {
+        Path spreadAcrossRegions = Kustomize.overlay("spread-across-regions", ProjectPaths.kustomize().resolve("base"),
+                List.of(), """
+                        patches:
+                          - target:
+                              kind: Deployment
+                              name: kubernetes-ingress-defaultbackend
+                            patch: |-
+                              apiVersion: apps/v1
+                              kind: Deployment
+                              metadata:
+                                name: kubernetes-ingress-defaultbackend
+                              spec:
+                                template:
+                                  spec:
+                                    topologySpreadConstraints:
+                                      - maxSkew: 2
+                                        topologyKey: topology.kubernetes.io/region
+                                        whenUnsatisfiable: DoNotSchedule
+                                        labelSelector:
+                                          matchLabels:
+                                            app.kubernetes.io/name: kubernetes-ingress-defaultbackend
+                        """);
+        Manifests built = Kustomize.build(Kustomize.overlay("spread-across-regions-pdb", spreadAcrossRegions,
+                List.of("pdb"), ""));
+        Map<String, JsonNode> spread = StreamSupport.stream(built.podSpec().path("topologySpreadConstraints")
+                .spliterator(), false).collect(Collectors.toMap(c -> c.path("topologyKey").asString(), c -> c));
+
+        assertThat(spread).containsOnlyKeys("topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+                "kubernetes.io/hostname");
+        assertThat(spread.get("topology.kubernetes.io/region").path("whenUnsatisfiable").asString())
+                .as("the overlay's constraint as it wrote it").isEqualTo("DoNotSchedule");
+        assertThat(spread.get("topology.kubernetes.io/region").path("maxSkew").asInt()).isEqualTo(2);
+        assertThat(built.only("Deployment").path("spec").path("replicas").asInt()).isEqualTo(2);
+        assertThat(SCHEMAS.problems(built)).isEmpty();
+    }
+
     @Test
     void hpaComponentOwnsTheReplicas() {
         Manifests built = Kustomize.build(Kustomize.withComponents("hpa", List.of("hpa")));
