@@ -589,6 +589,28 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return request;
     }
 
+    /**
+     * A request with neither {@code Content-Length} nor {@code Transfer-Encoding} has no body (RFC 9112,
+     * 6.3), as Go reads it. Netty gives a {@code GET} with both {@code Sec-WebSocket-Key1} and
+     * {@code Sec-WebSocket-Key2} (the hixie-76 draft of WebSocket, 2010) an 8-byte body
+     * ({@link io.netty.handler.codec.http.HttpUtil#getWebSocketContentLength}): its answer would wait for
+     * 8 bytes that never come, and a request pipelined behind it would lose its first 8. Asked only of
+     * heads Netty reads (a simple head has no body anyway); a {@code GET} without the first key costs one
+     * lookup.
+     */
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        if (msg instanceof HttpRequest && HttpMethod.GET.equals(((HttpRequest) msg).method())) {
+            HttpHeaders headers = msg.headers();
+            if (headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
+                    && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
+                    && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+                return true;
+            }
+        }
+        return super.isContentAlwaysEmpty(msg);
+    }
+
     /** The request target, the previous one's string again when the bytes are the same. */
     @Override
     protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
@@ -780,10 +802,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     };
     private static final AsciiString HTTP_1_1_LINE_END = AsciiString.cached("HTTP/1.1\r\n");
     private static final AsciiString HTTP_1_0_LINE_END = AsciiString.cached("HTTP/1.0\r\n");
-    /** Headers that frame a body, read by Netty's decoder: their heads are left to it. */
+    /**
+     * Headers that frame a body, read by Netty's decoder: their heads are left to it. Not the hixie-76
+     * WebSocket keys, which frame none here ({@link #isContentAlwaysEmpty}).
+     */
     private static final AsciiString[] BODY_FRAMING = {
         HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRANSFER_ENCODING,
-        HttpHeaderNames.SEC_WEBSOCKET_KEY1, HttpHeaderNames.SEC_WEBSOCKET_KEY2,
     };
     /** The shortest whole head: {@code "GET / HTTP/1.1\r\n\r\n"}. */
     private static final int SHORTEST_HEAD = 18;

@@ -388,6 +388,25 @@ class PipelineTest {
     }
 
     /**
+     * RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has no body, and Go reads none.
+     * Netty gave a GET with both hixie-76 WebSocket keys (a 2010 draft) an 8-byte body: its answer waited for
+     * 8 bytes that never came, and a request pipelined behind it lost its first 8. In CRLFs the head is the
+     * decoder's own to read, in lone LFs Netty's.
+     */
+    @ParameterizedTest(name = "line end {index}")
+    @ValueSource(strings = {"\r\n", "\n"})
+    void aGetWithHixieWebSocketKeysHasNoBody(String eol) {
+        String hixie = String.join(eol, "GET /x HTTP/1.1", "Host: a", "Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5",
+                "Sec-WebSocket-Key2: 12998 5 Y3 1  .P00", "Upgrade: WebSocket", "", "");
+        EmbeddedChannel channel = open();
+        send(channel, hixie);
+        assertThat(received(channel)).as("answered at once").isEqualTo(NOT_FOUND);
+        send(channel, hixie + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).as("the request behind it read from its first byte").isEqualTo(NOT_FOUND + OK);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    /**
      * A lone LF ends a line as CRLF does, as Go's server reads lines (and RFC 9112, 2.2, lets a recipient):
      * 1.5 answered these, and Netty's strict line parsing had refused them with a 400. The request behind
      * each, in lone LFs too, is read from where its LF left off.

@@ -52,6 +52,10 @@ class SimpleHeadTest {
         "HEAD /x HTTP/1.0\r\n\r\n",
         "DELETE /a%20b?c=d#e HTTP/1.1\r\nhost: a\r\nX-Empty:\r\nX-Spaces: \t a \t b \t\r\nHOST: b\r\n\r\n",
         "OPTIONS * HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 5.6.7.8\r\n\r\n",
+        // the hixie-76 WebSocket keys frame no body (RFC 9112 6.3: no length field, no body), whatever Netty's
+        // HttpUtil.getWebSocketContentLength says: what follows is the next request, both ways
+        "GET / HTTP/1.1\r\nSec-WebSocket-Key1: x\r\nsec-websocket-key2: y\r\nUpgrade: WebSocket\r\n\r\n"
+            + "GET /b HTTP/1.1\r\n\r\n",
     })
     void takesTheHeadsItWasWrittenFor(String head) {
         assertThat(takenWithoutNetty(DEFAULTS, head)).isTrue();
@@ -69,7 +73,6 @@ class SimpleHeadTest {
         "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 3\r\n\r\nabc",
         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-        "GET / HTTP/1.1\r\nSec-WebSocket-Key1: x\r\nsec-websocket-key2: y\r\nUpgrade: WebSocket\r\n\r\n12345678",
         "GET /\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n", // a byte over 0x7F in the target
         "GET / HTTP/1.1\r\nX-Latin: caf\u00e9\r\n\r\n", // and in a value
         "GET / HTTP/1.1\r\nX-Del: a\u007fb\r\n\r\n",
