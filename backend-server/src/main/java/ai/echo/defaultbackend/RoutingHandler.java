@@ -225,8 +225,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             return;
         }
         boolean http10 = version.minorVersion() == 0;
-        if (!http10 && !StrictRequestDecoder.RequestHeaders.hasExactlyOneHost(request.headers())) {
-            // RFC 9112 3.2: exactly one Host in HTTP/1.1
+        if (!StrictRequestDecoder.RequestHeaders.hasValidHost(request.headers(), !http10)) {
+            // RFC 9112 3.2: exactly one Host in HTTP/1.1, never two in any version, and a valid one (as Go)
             reject(ctx, null, Metrics.methodIndex(request.method()));
             return;
         }

@@ -93,8 +93,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     /**
      * The headers of the request being decoded, reused for every request of the connection. They count
      * their {@code Host} fields as they are added, which RFC 9112 (section 3.2) needs to know, and validate
-     * them as any other, but do not store them: nothing here reads a Host's value, and not storing it
-     * saves an entry per request.
+     * them as any other and as a host ({@link #isValidHost}), but do not store them: nothing here reads a
+     * Host's value, and not storing it saves an entry per request.
      */
     static final class RequestHeaders extends DefaultHttpHeaders {
         private final ValueValidator<CharSequence> valueValidator;
@@ -135,6 +135,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 hosts++;
                 if (value instanceof CharSequence) { // always, from the decoder
                     valueValidator.validate((CharSequence) value);
+                    if (!isValidHost((CharSequence) value)) {
+                        throw new IllegalArgumentException("malformed Host header");
+                    }
                     return this;
                 }
             }
@@ -146,7 +149,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return add((CharSequence) name, value);
         }
 
-        /** A {@code Host} field whose value the caller has already checked as the validator would. */
+        /**
+         * A {@code Host} field whose value the caller has already checked as the validator and
+         * {@link #isValidHost} would.
+         */
         void addValidHost() {
             hosts++;
         }
@@ -172,20 +178,58 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
 
         /**
-         * Whether {@code headers} hold exactly one {@code Host} field. Headers decoded here were counted as
-         * they were added; any others (built by hand) are walked without collecting their values.
+         * Whether the {@code Host} fields of {@code headers} are as RFC 9112 (section 3.2) and Go's server
+         * want them: never more than one, whatever the version; exactly one when {@code required} (HTTP/1.1);
+         * its value a host ({@link #isValidHost}, which an empty value is). Headers decoded here were counted
+         * and their Host values checked as they were added; any others (Netty's, for a version other than
+         * 1.0 and 1.1, or built by hand) are walked without collecting their values.
          */
-        static boolean hasExactlyOneHost(HttpHeaders headers) {
+        static boolean hasValidHost(HttpHeaders headers, boolean required) {
             if (headers instanceof RequestHeaders) {
-                return ((RequestHeaders) headers).hosts == 1;
+                int hosts = ((RequestHeaders) headers).hosts;
+                return hosts == 1 || hosts == 0 && !required;
             }
             Iterator<? extends CharSequence> hosts = headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
             if (!hosts.hasNext()) {
+                return !required;
+            }
+            return isValidHost(hosts.next()) && !hosts.hasNext();
+        }
+    }
+
+    /**
+     * The bytes a {@code Host} value may have, as Go's server allows them ({@code httpguts.ValidHostHeader},
+     * which 1.5's Go had): those of a URI's host and port (RFC 3986: letters, digits, unreserved, sub-delims,
+     * {@code %}, {@code :} and the brackets of an IPv6 address). Not {@code @}: a Host has no user info.
+     */
+    private static final boolean[] HOST_BYTE = new boolean[128];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            HOST_BYTE[c] = true;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            HOST_BYTE[c] = true;
+            HOST_BYTE[Character.toUpperCase(c)] = true;
+        }
+        for (char c : "!$%&'()*+,-.:;=[]_~".toCharArray()) {
+            HOST_BYTE[c] = true;
+        }
+    }
+
+    /**
+     * Whether {@code value} (trimmed of its spaces and tabs, as a field value is) may be a {@code Host}'s:
+     * each of its characters one of {@link #HOST_BYTE}, and the empty value too, as in Go. Anything else gets
+     * the 400, as RFC 9112 (section 3.2) asks and Go answers ("malformed Host header").
+     */
+    static boolean isValidHost(CharSequence value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c >= HOST_BYTE.length || !HOST_BYTE[c]) {
                 return false;
             }
-            hosts.next();
-            return !hosts.hasNext();
         }
+        return true;
     }
 
     /**
@@ -1009,8 +1053,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
             fields[entries++] = p;
             p++;
-            while (p < n && (b[p] >= 0x20 && b[p] < 0x7f || b[p] == '\t')) {
-                p++;
+            if (p - lineStart == HOST_LINE_START && sameCharsIgnoreCase(HttpHeaderNames.HOST, b, lineStart)) {
+                p = hostValueEnd(b, p, n);
+            } else {
+                while (p < n && (b[p] >= 0x20 && b[p] < 0x7f || b[p] == '\t')) {
+                    p++;
+                }
             }
             if (n - p < 2 || b[p] != '\r' || b[p + 1] != '\n') {
                 return -1;
@@ -1022,6 +1070,27 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
             p += 2;
         }
+    }
+
+    /** The length of {@code "Host:"}. */
+    private static final int HOST_LINE_START = 5;
+
+    /**
+     * Where the value of a {@code Host} line that starts at {@code p} ends: at its CR if it is a valid host
+     * between spaces and tabs ({@link #isValidHost}), else where the first byte that is not ends it, which
+     * is then not the line's end and the head not simple (Netty's decoder refuses it).
+     */
+    private static int hostValueEnd(byte[] b, int p, int n) {
+        while (p < n && (b[p] == ' ' || b[p] == '\t')) {
+            p++;
+        }
+        while (p < n && b[p] > 0 && HOST_BYTE[b[p]]) {
+            p++;
+        }
+        while (p < n && (b[p] == ' ' || b[p] == '\t')) {
+            p++;
+        }
+        return p;
     }
 
     private static boolean framesBody(byte[] b, int start, int length) {

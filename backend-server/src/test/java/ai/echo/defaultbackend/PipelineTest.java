@@ -498,6 +498,47 @@ class PipelineTest {
     }
 
     /**
+     * RFC 9112 3.2: a server MUST answer 400 to a request with more than one Host field line or a Host whose
+     * value is invalid, whatever its version. Go's server (1.5's) does: "too many Host headers", and "malformed
+     * Host header" for a value with a byte that is not a URI host's or port's ({@code httpguts.ValidHostHeader}:
+     * no space, {@code /}, {@code @}, {@code <} or non-ASCII). The head in the decoder's own form or not
+     * (lone LFs, HTTP/1.2 with Netty's headers) makes no difference.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: a/b\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: user@a\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: <script>\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: a\tb\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: \u00e9\r\n\r\n",
+            "GET /healthz HTTP/1.1\nHost: a b\n\n",
+            "GET /healthz HTTP/1.2\r\nHost: a b\r\n\r\n",
+            "GET /healthz HTTP/1.0\r\nHost: a b\r\n\r\n",
+            "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET /healthz HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n",
+            "GET /healthz HTTP/1.0\nHost: a\nHost: b\n\n",
+    })
+    void aRepeatedOrMalformedHostGets400InAnyVersion(String request) {
+        EmbeddedChannel channel = open();
+        send(channel, request);
+        assertThat(received(channel)).isEqualTo(BAD_REQUEST);
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    /** What Go's server takes for a host: a name, an address, IPv6 in brackets, a port, an empty value. */
+    @ParameterizedTest(name = "Host: {0}")
+    @ValueSource(strings = {"", "example.com", "10.0.0.7:8080", "[::1]:8080", "[fe80::1%25eth0]",
+            "a-b_c~d!$&'()*+,;=", " \t example.com \t "})
+    void aValidHostIsAccepted(String host) {
+        EmbeddedChannel channel = open();
+        send(channel, "GET /healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+        send(channel, "GET /healthz HTTP/1.1\nHost: " + host + "\n\n");
+        assertThat(received(channel)).isEqualTo(OK + OK);
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    /**
      * The checks that keep state across a connection (obsolete folding, Host counting) hold for every request
      * on it, not just the first: a smuggled request rides behind a good one, alone in a later read or in
      * the same one.
@@ -611,7 +652,7 @@ class PipelineTest {
     void nothingTheClientSendsIsReflected() {
         EmbeddedChannel channel = open();
         String marker = "zq<script>alert(1)</script>";
-        send(channel, "GET /" + marker.replace('<', '_').replace('>', '_') + "?" + "x HTTP/1.1\r\nHost: " + marker
+        send(channel, "GET /" + marker.replace('<', '_').replace('>', '_') + "?" + "x HTTP/1.1\r\nHost: a"
                 + "\r\nX-Code: 503\r\nX-Evil: " + marker + "\r\n\r\n");
         String answer = received(channel);
         assertThat(answer).isEqualTo(NOT_FOUND).doesNotContain("zq");

@@ -50,6 +50,8 @@ class SimpleHeadTest {
             + "X-Original-URI: /api?q=1\r\nX-Namespace: shop\r\nX-Ingress-Name: web\r\nX-Service-Name: web\r\n"
             + "X-Service-Port: 80\r\nX-Request-ID: 5f1c\r\nAccept: application/json\r\n\r\n",
         "HEAD /x HTTP/1.0\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: \t[::1]:8080 \r\n\r\n",
+        "GET / HTTP/1.1\r\nHost:\r\n\r\n",
         "DELETE /a%20b?c=d#e HTTP/1.1\r\nhost: a\r\nX-Empty:\r\nX-Spaces: \t a \t b \t\r\nHOST: b\r\n\r\n",
         "OPTIONS * HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 5.6.7.8\r\n\r\n",
         // the hixie-76 WebSocket keys frame no body (RFC 9112 6.3: no length field, no body), whatever Netty's
@@ -76,6 +78,9 @@ class SimpleHeadTest {
         "GET /\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n", // a byte over 0x7F in the target
         "GET / HTTP/1.1\r\nX-Latin: caf\u00e9\r\n\r\n", // and in a value
         "GET / HTTP/1.1\r\nX-Del: a\u007fb\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", // not a host: Netty's decoder refuses it
+        "GET / HTTP/1.1\r\nhost: user@a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHOST: a/b\r\n\r\n",
         "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", // two spaces
         "get / HTTP/1.1\r\nHost: a\r\n\r\n", // a method Netty takes as a new token
@@ -501,8 +506,9 @@ class SimpleHeadTest {
             HttpRequest request = (HttpRequest) msg;
             StringBuilder text = new StringBuilder("head").append(result(request));
             text.append(' ').append(request.method()).append(' ').append(request.uri()).append(' ')
-                    .append(request.protocolVersion()).append(" oneHost=")
-                    .append(StrictRequestDecoder.RequestHeaders.hasExactlyOneHost(request.headers()));
+                    .append(request.protocolVersion()).append(" validHost=")
+                    .append(StrictRequestDecoder.RequestHeaders.hasValidHost(request.headers(), true)).append('/')
+                    .append(StrictRequestDecoder.RequestHeaders.hasValidHost(request.headers(), false));
             for (Map.Entry<String, String> field : request.headers()) {
                 text.append(" [").append(field.getKey()).append('=').append(field.getValue()).append(']');
             }
