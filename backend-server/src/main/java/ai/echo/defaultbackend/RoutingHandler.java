@@ -595,17 +595,26 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         return hasPath(uri, HEALTHZ);
     }
 
-    /** Whether the target's path is exactly {@code path}, whatever the query, in origin or absolute form. */
+    /**
+     * Whether the target's path is exactly {@code path}, whatever the query, in origin or absolute form. The
+     * path of an absolute-form target is what RFC 3986 (3) makes of it, as Go's URL parser does: after
+     * {@code scheme://}, the authority runs to the first {@code /}, {@code ?} or {@code #}, and the path from
+     * there to the first {@code ?} or {@code #}; in {@code http://a?/healthz} it is empty, {@code /healthz} the
+     * query.
+     */
     static boolean hasPath(String uri, String path) {
         int pathStart = 0;
         if (uri.charAt(0) != '/') {
-            int scheme = uri.indexOf("://");
-            if (scheme <= 0) {
+            pathStart = authorityStart(uri);
+            if (pathStart < 0) {
                 return false; // "*" or authority form
             }
-            pathStart = uri.indexOf('/', scheme + 3);
-            if (pathStart < 0) {
-                return false;
+            while (pathStart < uri.length() && uri.charAt(pathStart) != '/' && uri.charAt(pathStart) != '?'
+                    && uri.charAt(pathStart) != '#') {
+                pathStart++;
+            }
+            if (pathStart == uri.length() || uri.charAt(pathStart) != '/') {
+                return false; // an empty path
             }
         }
         if (!uri.startsWith(path, pathStart)) {
@@ -613,5 +622,22 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         }
         int end = pathStart + path.length();
         return end == uri.length() || uri.charAt(end) == '?' || uri.charAt(end) == '#';
+    }
+
+    /**
+     * Where the authority of an absolute-form target begins: past its scheme (RFC 3986, 3.1: a letter, then
+     * letters, digits, {@code +}, {@code -} and {@code .}) and {@code ://}; -1 if the target does not begin so.
+     */
+    private static int authorityStart(String uri) {
+        int i = 0;
+        while (i < uri.length() && isSchemeChar(uri.charAt(i), i == 0)) {
+            i++;
+        }
+        return i > 0 && uri.startsWith("://", i) ? i + 3 : -1;
+    }
+
+    private static boolean isSchemeChar(char c, boolean first) {
+        boolean letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+        return letter || !first && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.');
     }
 }

@@ -41,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** What /metrics says after known traffic: exact counts, 1.5's names and buckets, bounded labels. */
 class MetricsTest {
@@ -601,6 +602,17 @@ class MetricsTest {
         EmbeddedChannel channel = open(traffic);
         send(channel, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(received(channel)).isEqualTo(Wire.NOT_FOUND_15);
+    }
+
+    /** On the service port too the path is RFC 3986's: in {@code http://a?/metrics} it is empty, not a scrape. */
+    @ParameterizedTest
+    @ValueSource(strings = {"http://a?/metrics", "http://a#/metrics", "http://a?x=/metrics"})
+    void theQueryOfAnAbsoluteTargetIsNoScrape(String target) {
+        EmbeddedChannel channel = open(service);
+        send(channel, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(Wire.NOT_FOUND_15);
+        send(channel, "GET http://a/metrics?x=/healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(received(channel)).startsWith("HTTP/1.1 200 OK\r\n");
     }
 
     @Test

@@ -132,6 +132,16 @@ class PipelineTest {
             "PATCH, /x, 404",
             "BREW, /coffee, 404",
             "GET, http://example.com, 404",
+            "GET, HTTP://example.com:80/healthz, 200",
+            // RFC 3986: the authority ends at the first "/", "?" or "#", so the path of these is empty and
+            // /healthz is their query or fragment, as Go reads them
+            "GET, http://a?/healthz, 404",
+            "GET, http://a#/healthz, 404",
+            "GET, http://a?x=/healthz, 404",
+            "GET, http://a:80?/healthz, 404",
+            // no scheme before "://": no absolute form, whatever the query holds
+            "GET, x?u=http://a/healthz, 404",
+            "GET, 1http://a/healthz, 404",
     })
     void answersEveryPathAndMethodAsTheContractSays(String method, String target, int status) {
         EmbeddedChannel channel = open();
