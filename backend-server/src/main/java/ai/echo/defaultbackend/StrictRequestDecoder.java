@@ -610,7 +610,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /**
      * HTTP/1.1 and HTTP/1.0 into this connection's one request; any other version to Netty, which parses it
-     * strictly into a request of its own (and the router refuses what is not HTTP/1.x).
+     * strictly into a request of its own (and the router refuses what is not HTTP/1.x). The version's name is
+     * case-sensitive (RFC 9112, 2.3: {@code %s"HTTP"}), and Go answers {@code http/1.1} with a 400 ("malformed
+     * HTTP version"); Netty would upper-case it and serve the request, so it is refused here first.
      */
     @Override
     protected HttpMessage createMessage(String[] initialLine) throws Exception {
@@ -619,6 +621,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             version = HttpVersion.HTTP_1_1;
         } else if (HttpVersion.HTTP_1_0.text().equals(initialLine[2])) {
             version = HttpVersion.HTTP_1_0;
+        } else if (!initialLine[2].startsWith(HTTP_NAME)) {
+            throw new IllegalArgumentException("malformed HTTP version");
         } else {
             return super.createMessage(initialLine);
         }
@@ -844,6 +848,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE,
         HttpMethod.OPTIONS, HttpMethod.PATCH, HttpMethod.TRACE, HttpMethod.CONNECT,
     };
+    /** How every HTTP version begins, in this case only. */
+    private static final String HTTP_NAME = "HTTP/";
     private static final AsciiString HTTP_1_1_LINE_END = AsciiString.cached("HTTP/1.1\r\n");
     private static final AsciiString HTTP_1_0_LINE_END = AsciiString.cached("HTTP/1.0\r\n");
     /**

@@ -472,6 +472,10 @@ class PipelineTest {
             "GET /\r\n\r\n",                                                            // HTTP/0.9
             "GET / HTTP/2.0\r\nHost: a\r\n\r\n",                                        // not HTTP/1.x
             "GET / FOO/1.1\r\nHost: a\r\n\r\n",                                         // not HTTP
+            "GET / http/1.1\r\nHost: a\r\n\r\n",                                        // HTTP in lower case
+            "GET / Http/1.1\r\nHost: a\r\n\r\n",                                        // or mixed
+            "GET / http/1.0\r\n\r\n",
+            "GET / hTTP/2.0\r\nHost: a\r\n\r\n",
             "G(T / HTTP/1.1\r\nHost: a\r\n\r\n",                                        // bad method
             "GET /a\u0001b HTTP/1.1\r\nHost: a\r\n\r\n",                                // control char in target
             "GET /a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n",                                // DEL in target

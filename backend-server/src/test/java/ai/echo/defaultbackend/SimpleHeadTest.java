@@ -86,6 +86,7 @@ class SimpleHeadTest {
         "get / HTTP/1.1\r\nHost: a\r\n\r\n", // a method Netty takes as a new token
         "BREW / HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+        "GET / http/1.1\r\nHost: a\r\n\r\n", // the version is case-sensitive: Netty's decoder refuses it
         "GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\n", // not whole yet
         "GET / HTTP/1.1\r\nHost: a\r\n\r", // nor this
