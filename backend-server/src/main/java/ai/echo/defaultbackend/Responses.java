@@ -32,16 +32,31 @@ final class Responses {
         NOT_FOUND(404, "Not Found", "default backend - 404"),
         BAD_REQUEST(400, "Bad Request", "400 Bad Request"),
         URI_TOO_LONG(414, "URI Too Long", "414 URI Too Long"),
-        HEADERS_TOO_LARGE(431, "Request Header Fields Too Large", "431 Request Header Fields Too Large");
+        HEADERS_TOO_LARGE(431, "Request Header Fields Too Large", "431 Request Header Fields Too Large"),
+        /**
+         * Go's answer to an {@code Expect} it does not know ({@code sendExpectationFailed}): its handler sets
+         * {@code Connection: close} in the header map, which Go writes first, before the {@code Date},
+         * {@code Content-Length} and sniffed {@code Content-Type} it adds itself; no body, and for a
+         * {@code HEAD} no {@code Content-Length} either (Go sets it only once a handler is done, and for a
+         * {@code HEAD} only if it wrote something).
+         */
+        EXPECTATION_FAILED(417, "Expectation Failed", "", true);
 
         final int status;
         final String reason;
         final String body;
+        /** Whether {@code Connection} comes right after the status line, as a Go handler's own header. */
+        final boolean connectionFirst;
 
         Kind(int status, String reason, String body) {
+            this(status, reason, body, false);
+        }
+
+        Kind(int status, String reason, String body, boolean connectionFirst) {
             this.status = status;
             this.reason = reason;
             this.body = body;
+            this.connectionFirst = connectionFirst;
         }
     }
 
@@ -100,6 +115,15 @@ final class Responses {
                 for (Connection connection : Connection.values()) {
                     for (int head = 0; head < 2; head++) {
                         int index = index(kind, http10 == 1, connection, head == 1);
+                        if (kind.connectionFirst) {
+                            heads[index] = ascii((http10 == 1 ? "HTTP/1.0 " : "HTTP/1.1 ") + kind.status + " "
+                                    + kind.reason + "\r\n" + connection.header + "Date: ");
+                            tails[index] = ascii((head == 1 && kind.body.isEmpty() ? ""
+                                    : "\r\nContent-Length: " + kind.body.length())
+                                    + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                                    + (head == 1 ? "" : kind.body));
+                            continue;
+                        }
                         heads[index] = statusLine(kind.status, kind.reason, http10 == 1);
                         tails[index] = ascii("\r\nContent-Length: " + kind.body.length()
                                 + "\r\nContent-Type: text/plain; charset=utf-8\r\n" + connection.header + "\r\n"

@@ -31,7 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers each request: {@code /healthz} gets 200 {@code ok}, everything else 404, and bad input 400, 414 or
+ * Answers each request: {@code /healthz} gets 200 {@code ok}, everything else 404, and bad input 400, 414, 417 or
  * 431 with the connection closed. On top of that, per listener ({@link Features}): on the traffic port a
  * request with a valid {@code X-Code} gets that status and a negotiated error page; on the service port
  * {@code /metrics} gets a scrape (and only there: on the traffic port it is the plain 404). Every answer is
@@ -65,6 +65,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private static final AsciiString ACCEPT = StrictRequestDecoder.knownName("Accept");
     private static final AsciiString ACCEPT_ENCODING = StrictRequestDecoder.knownName("Accept-Encoding");
     private static final AsciiString USER_AGENT = StrictRequestDecoder.knownName("User-Agent");
+    private static final AsciiString EXPECT = StrictRequestDecoder.knownName("Expect");
+    private static final String CONTINUE = "100-continue";
     /** The headers ingress-nginx sends with X-Code, echoed back by {@code --debug}. */
     private static final String[] DEBUG_HEADERS = {
         "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
@@ -235,6 +237,14 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             reject(ctx, null, Metrics.methodIndex(request.method()));
             return;
         }
+        String expect = request.headers().get(EXPECT);
+        if (expect != null && !expect.isEmpty() && !hasToken(expect, CONTINUE)) {
+            // Go's server (1.5) answers an expectation it does not know 417 and closes (sendExpectationFailed),
+            // as RFC 9110 (10.1.1) allows, before its handler sees the request.
+            refuse(ctx, Responses.Kind.EXPECTATION_FAILED, http10, HttpMethod.HEAD.equals(request.method()),
+                    Metrics.methodIndex(request.method()));
+            return;
+        }
         boolean healthz = isHealthz(uri);
         pending = healthz ? Responses.Kind.OK : Responses.Kind.NOT_FOUND;
         pendingRoute = Route.FIXED;
@@ -268,7 +278,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         pendingHead = HttpMethod.HEAD.equals(request.method());
         pendingHttp10 = http10;
         pendingKeepAlive = HttpUtil.isKeepAlive(request) && !state.isDraining();
-        if (HttpUtil.is100ContinueExpected(request)
+        // Netty's HttpUtil.is100ContinueExpected, from the value already read: HTTP/1.0 has no 100 Continue.
+        if (expect != null && !http10 && CONTINUE.equalsIgnoreCase(expect)
                 && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0)) {
             // Answer now, without 100 Continue; the body the client may still send is not worth reading.
             pendingKeepAlive = false;
@@ -500,13 +511,44 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         } else if (cause instanceof TooLongHttpHeaderException) {
             kind = Responses.Kind.HEADERS_TOO_LARGE;
         }
+        refuse(ctx, kind, false, false, methodIndex);
+    }
+
+    /**
+     * Answers {@code kind} with {@code Connection: close} and closes, lingering: counted as {@link #reject}
+     * counts, a connection closed for a bad request. Go writes its 400s as HTTP/1.1 whatever the request's
+     * version, and its 417 in the request's version.
+     */
+    private void refuse(ChannelHandlerContext ctx, Responses.Kind kind, boolean http10, boolean head,
+                        int methodIndex) {
         state.badRequest();
         if (features.metrics() != null) {
             tally().request(features.port(), kind.status, methodIndex);
         }
         pending = null;
-        closeAfter(ctx, responses.get(ctx.alloc(), ticker, ticker.nanoTime(), kind, false, Responses.Connection.CLOSE,
-                false), true);
+        closeAfter(ctx, responses.get(ctx.alloc(), ticker, ticker.nanoTime(), kind, http10, Responses.Connection.CLOSE,
+                head), true);
+    }
+
+    /**
+     * Whether {@code value} holds {@code token} (lower case) as Go's {@code hasToken} finds it: without regard
+     * to case, between the value's ends, spaces, tabs or commas. Go asks it of the first {@code Expect} value
+     * to tell 100-continue from an expectation it does not know.
+     */
+    static boolean hasToken(String value, String token) {
+        for (int at = 0; at + token.length() <= value.length(); at++) {
+            int end = at + token.length();
+            if ((at == 0 || isTokenBoundary(value.charAt(at - 1)))
+                    && (end == value.length() || isTokenBoundary(value.charAt(end)))
+                    && value.regionMatches(true, at, token, 0, token.length())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isTokenBoundary(char c) {
+        return c == ' ' || c == ',' || c == '\t';
     }
 
     /**

@@ -321,9 +321,10 @@ class MetricsTest {
 
     /**
      * Requests refused as malformed are answered, and counted as answered like any other: by their method
-     * when their head was read (no Host, two, a version other than 1.x, a bad target, a broken chunk), as
-     * {@code OTHER} when it could not be (an unparseable request line, a line or head over the limits); and
-     * never under 1.5's names, which count its catch-all 404s only.
+     * when their head was read (no Host, two, a version other than 1.x, a bad target, a broken chunk, an
+     * unknown expectation), as {@code OTHER} when it could not be (an unparseable request line, a line or head
+     * over the limits, a Host that is no host); and never under 1.5's names, which count its catch-all 404s
+     * only.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
@@ -336,6 +337,8 @@ class MetricsTest {
             unknown method      | 400 | OTHER  | BREW / HTTP/1.1\\r\\n\\r\\n
             too-long URI        | 414 | OTHER  | GET /<long> HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n
             too-large headers   | 431 | OTHER  | GET / HTTP/1.1\\r\\nHost: a\\r\\nX: <long>\\r\\n\\r\\n
+            malformed Host      | 400 | OTHER  | GET / HTTP/1.1\\r\\nHost: a b\\r\\n\\r\\n
+            unknown Expect      | 417 | PUT    | PUT / HTTP/1.1\\r\\nHost: a\\r\\nExpect: x\\r\\nContent-Length: 3\\r\\n\\r\\n
             """)
     void requestsRefusedAsMalformedAreCountedAsAnswered(String what, int status, String method, String request) {
         EmbeddedChannel channel = open(traffic);

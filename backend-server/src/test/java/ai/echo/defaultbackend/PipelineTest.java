@@ -605,17 +605,47 @@ class PipelineTest {
         assertThat(channel.isOpen()).isTrue();
     }
 
-    /** Only a body that would wait for 100 Continue is answered early; without a body there is nothing to wait for. */
+    /**
+     * Only a body that would wait for 100 Continue is answered early; without a body there is nothing to wait for.
+     * 100-continue in any case, among other tokens, in HTTP/1.0 or an empty Expect is no unknown expectation.
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {
             "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n",
             "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nExpect: x, 100-continue\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\n",
+            "GET / HTTP/1.1\nHost: a\nExpect: 100-continue\n\n",
     })
     void expectContinueWithoutABodyIsAnsweredAsUsual(String request) {
         EmbeddedChannel channel = open();
         send(channel, request);
         assertThat(received(channel)).isEqualTo(NOT_FOUND);
         assertThat(channel.isOpen()).isTrue();
+    }
+
+    /**
+     * An expectation other than 100-continue gets 417 and a close, at once, as Go's server (1.5) answers it
+     * (sendExpectationFailed, which RFC 9110 10.1.1 allows): laid out as Go writes it, the Connection its
+     * handler set first, then Date, Content-Length and the Content-Type it sniffs from no body; no
+     * Content-Length for a HEAD; in the request's version. A body on its way is not waited for.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            GET / HTTP/1.1\\r\\nHost: a\\r\\nExpect: something-else\\r\\n\\r\\n                           | HTTP/1.1 | 0
+            PUT / HTTP/1.1\\r\\nHost: a\\r\\nExpect: 100-continued\\r\\nContent-Length: 1000000\\r\\n\\r\\n | HTTP/1.1 | 0
+            GET / HTTP/1.0\\r\\nExpect: x\\r\\n\\r\\n                                                      | HTTP/1.0 | 0
+            GET /healthz HTTP/1.1\\nHost: a\\nExpect: x\\n\\n                                                  | HTTP/1.1 | 0
+            HEAD / HTTP/1.1\\r\\nHost: a\\r\\nExpect: x\\r\\n\\r\\n                                       | HTTP/1.1 |
+            """)
+    void anUnknownExpectationGets417AndAClose(String request, String version, String contentLength) {
+        EmbeddedChannel channel = open();
+        send(channel, request.replace("\\r", "\r").replace("\\n", "\n") + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(received(channel)).isEqualTo(version + " 417 Expectation Failed\r\nConnection: close\r\n"
+                + "Date: <date>\r\n" + (contentLength == null ? "" : "Content-Length: " + contentLength + "\r\n")
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\n");
+        assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
