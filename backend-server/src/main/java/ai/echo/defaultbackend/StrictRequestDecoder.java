@@ -486,6 +486,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private ReusedRequest request;
     /** The previous request's target: a client on a kept-alive connection mostly asks for the same one. */
     private String lastTarget = "/";
+    /** Where the last word of the request line being split ends, in Netty's array of the line. */
+    private int wordEnd;
     private boolean expectingHead = true;
     /** Netty has taken part of a head (its request line, perhaps some headers), not just blank lines before it. */
     private boolean headStarted;
@@ -659,9 +661,45 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return super.isContentAlwaysEmpty(msg);
     }
 
-    /** The request target, the previous one's string again when the bytes are the same. */
+    /**
+     * The method; where it ends is kept, for {@link #splitSecondWordInitialLine} to check what separates the
+     * words. Netty splits a request line on SP, HTAB, VT, FF and a bare CR alike (RFC 9112, 3, lets a
+     * recipient); Go's server splits on single spaces only and answers anything else 400, and RFC 9112 (2.2)
+     * asks a recipient to refuse or replace a bare CR: here the words are separated by spaces alone, and any
+     * other byte between them is refused, so that a bare CR in the request line gets the 400 it gets elsewhere
+     * in the head.
+     */
+    @Override
+    protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
+        wordEnd = start + length;
+        return super.splitFirstWordInitialLine(line, start, length);
+    }
+
+    /** The version, after only spaces (see {@link #splitFirstWordInitialLine}). */
+    @Override
+    protected String splitThirdWordInitialLine(byte[] line, int start, int length) {
+        requireSpaces(line, wordEnd, start);
+        return super.splitThirdWordInitialLine(line, start, length);
+    }
+
+    /** Refuses the request line if a byte from {@code from} to {@code to}, between two words, is not a space. */
+    private static void requireSpaces(byte[] line, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (line[i] != ' ') {
+                throw new IllegalArgumentException("a separator other than SP in the request line: 0x"
+                        + Integer.toHexString(line[i] & 0xff));
+            }
+        }
+    }
+
+    /**
+     * The request target, after only spaces (see {@link #splitFirstWordInitialLine}): the previous one's
+     * string again when the bytes are the same.
+     */
     @Override
     protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
+        requireSpaces(line, wordEnd, start);
+        wordEnd = start + length;
         String last = lastTarget;
         if (holds(last, line, start, length)) {
             return last;

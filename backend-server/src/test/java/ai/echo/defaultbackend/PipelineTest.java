@@ -500,6 +500,13 @@ class PipelineTest {
             "\tGET / HTTP/1.1\r\nHost: a\r\n\r\n",                                       // tab before the line
             "\n\u007fGET / HTTP/1.1\nHost: a\n\n",                                        // DEL after a lone LF
             "GET / HTTP/1.1\rHost: a\r\n\r\n",                                            // a bare CR ends no line
+            "GET /healthz\rHTTP/1.1\r\nHost: a\r\n\r\n",                                   // nor separates words
+            "GET\r/healthz HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /healthz\r HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /healthz\u000b HTTP/1.1\r\nHost: a\r\n\r\n",                              // VT, FF, HTAB neither,
+            "GET\u000c/healthz HTTP/1.1\r\nHost: a\r\n\r\n",                               // as in Go
+            "GET\t/healthz HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /healthz\tHTTP/1.1\nHost: a\n\n",
             "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n",                                       // CR before CRLF
             "GET / HTTP/1.1\nHost: a\nX: a\rb\n\n",                                       // CR in a value
             "GET / HTTP/1.1\nHost: a\nX: a\n folded\n\n",                                 // obs-fold, lone LFs
