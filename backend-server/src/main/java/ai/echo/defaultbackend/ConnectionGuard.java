@@ -86,6 +86,8 @@ final class ConnectionGuard implements Runnable {
     private long writeBlockedSince;
     private ScheduledFuture<?> timer;
     private long timerAt;
+    /** The drain's close is asked for (after what is queued): no deadline is left to keep. */
+    private boolean closing;
 
     ConnectionGuard(BackendConfig config, Runnable onTimeout, Runnable onIdle) {
         this.readHeaderNanos = nanos(config.readHeaderTimeout());
@@ -299,6 +301,9 @@ final class ConnectionGuard implements Runnable {
     }
 
     private void rearm() {
+        if (closing) {
+            return;
+        }
         long deadline = deadline();
         if (deadline == Long.MAX_VALUE || ctx == null) {
             return;
@@ -320,7 +325,7 @@ final class ConnectionGuard implements Runnable {
     @Override
     public void run() {
         timer = null;
-        if (!ctx.channel().isOpen()) {
+        if (closing || !ctx.channel().isOpen()) {
             return;
         }
         long deadline = deadline();
@@ -333,6 +338,9 @@ final class ConnectionGuard implements Runnable {
             // connection's end after the idle timeout is the normal one, counted apart.
             if (isIdle()) {
                 if (draining) {
+                    // Once: the empty write's flush may run due tasks here (an EmbeddedChannel does), and a
+                    // writability change meanwhile must not arm the timer for another close.
+                    closing = true;
                     closeOnceWritten(ctx);
                     return;
                 }
