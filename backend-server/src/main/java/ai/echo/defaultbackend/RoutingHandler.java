@@ -641,8 +641,9 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
      * Whether the target's path is exactly {@code path}, whatever the query, in origin or absolute form. The
      * path of an absolute-form target is what RFC 3986 (3) makes of it, as Go's URL parser does: after
      * {@code scheme://}, the authority runs to the first {@code /}, {@code ?} or {@code #}, and the path from
-     * there to the first {@code ?} or {@code #}; in {@code http://a?/healthz} it is empty, {@code /healthz} the
-     * query.
+     * there to the first {@code ?}; in {@code http://a?/healthz} it is empty, {@code /healthz} the query. A
+     * request's target has no fragment (RFC 9112, 3.2), and Go's server reads it so ({@code ParseRequestURI}):
+     * a {@code #} is part of the path, and {@code /healthz#x} is not {@code /healthz}, as in 1.5.
      */
     static boolean hasPath(String uri, String path) {
         int pathStart = 0;
@@ -663,7 +664,7 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             return false;
         }
         int end = pathStart + path.length();
-        return end == uri.length() || uri.charAt(end) == '?' || uri.charAt(end) == '#';
+        return end == uri.length() || uri.charAt(end) == '?';
     }
 
     /**
