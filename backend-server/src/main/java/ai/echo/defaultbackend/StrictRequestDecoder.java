@@ -665,9 +665,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * The method; where it ends is kept, for {@link #splitSecondWordInitialLine} to check what separates the
      * words. Netty splits a request line on SP, HTAB, VT, FF and a bare CR alike (RFC 9112, 3, lets a
      * recipient); Go's server splits on single spaces only and answers anything else 400, and RFC 9112 (2.2)
-     * asks a recipient to refuse or replace a bare CR: here the words are separated by spaces alone, and any
-     * other byte between them is refused, so that a bare CR in the request line gets the 400 it gets elsewhere
-     * in the head.
+     * asks a recipient to refuse or replace a bare CR: here the words are separated by one space, and anything
+     * else between them is refused, so that a bare CR in the request line gets the 400 it gets elsewhere in
+     * the head.
      */
     @Override
     protected String splitFirstWordInitialLine(byte[] line, int start, int length) {
@@ -675,25 +675,26 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return super.splitFirstWordInitialLine(line, start, length);
     }
 
-    /** The version, after only spaces (see {@link #splitFirstWordInitialLine}). */
+    /** The version, after one space (see {@link #splitFirstWordInitialLine}). */
     @Override
     protected String splitThirdWordInitialLine(byte[] line, int start, int length) {
         requireSpaces(line, wordEnd, start);
         return super.splitThirdWordInitialLine(line, start, length);
     }
 
-    /** Refuses the request line if a byte from {@code from} to {@code to}, between two words, is not a space. */
+    /**
+     * Refuses the request line unless what lies from {@code from} to {@code to}, between two words, is one
+     * space: Go cuts the line at its first two spaces, so a second space made an empty word of the target or
+     * a version beginning with a space, both refused.
+     */
     private static void requireSpaces(byte[] line, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (line[i] != ' ') {
-                throw new IllegalArgumentException("a separator other than SP in the request line: 0x"
-                        + Integer.toHexString(line[i] & 0xff));
-            }
+        if (to - from != 1 || line[from] != ' ') {
+            throw new IllegalArgumentException("the request line's words are not separated by one SP");
         }
     }
 
     /**
-     * The request target, after only spaces (see {@link #splitFirstWordInitialLine}): the previous one's
+     * The request target, after one space (see {@link #splitFirstWordInitialLine}): the previous one's
      * string again when the bytes are the same.
      */
     @Override

@@ -512,6 +512,8 @@ class PipelineTest {
             "GET /healthz\u000b HTTP/1.1\r\nHost: a\r\n\r\n",                              // VT, FF, HTAB neither,
             "GET\u000c/healthz HTTP/1.1\r\nHost: a\r\n\r\n",                               // as in Go
             "GET\t/healthz HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET  /healthz HTTP/1.1\r\nHost: a\r\n\r\n",                                 // and one space only:
+            "GET /healthz  HTTP/1.1\r\nHost: a\r\n\r\n",                                 // Go cuts at each
             "GET /healthz\tHTTP/1.1\nHost: a\n\n",
             "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n",                                       // CR before CRLF
             "GET / HTTP/1.1\nHost: a\nX: a\rb\n\n",                                       // CR in a value
