@@ -68,8 +68,7 @@ final class ErrorPages {
                 table[index] = new PageTemplate[PageFormat.values().length];
             }
             PageTemplate current = table[index][format.ordinal()];
-            // Two files for one format (404.html and 404.htm): the extension listed first wins.
-            if (current == null || rank(entry.getKey(), format) < rank(nameOf(current), format)) {
+            if (current == null || takesPrecedence(entry.getKey(), nameOf(current), format)) {
                 table[index][format.ordinal()] = entry.getValue();
             }
         }
@@ -84,11 +83,24 @@ final class ErrorPages {
         return "";
     }
 
+    /**
+     * Of two files for one code and format, whether {@code name} is served rather than {@code other}: the
+     * extension listed first ({@code 404.html} over {@code 404.htm}), then the one written in lower case, as
+     * listed ({@code 404.html} over {@code 404.HTML}), then the name that sorts first. Whatever order the
+     * directory lists them in, and the files were read in, the same one.
+     */
+    static boolean takesPrecedence(String name, String other, PageFormat format) {
+        int rank = rank(name, format);
+        int otherRank = rank(other, format);
+        return rank != otherRank ? rank < otherRank : name.compareTo(other) < 0;
+    }
+
+    /** Twice the index of the file's extension among the format's, plus one unless it is in lower case. */
     private static int rank(String fileName, PageFormat format) {
         String lower = fileName.toLowerCase(java.util.Locale.ROOT);
         for (int i = 0; i < format.extensions.size(); i++) {
             if (lower.endsWith(format.extensions.get(i))) {
-                return i;
+                return 2 * i + (fileName.endsWith(format.extensions.get(i)) ? 0 : 1);
             }
         }
         return Integer.MAX_VALUE;

@@ -64,6 +64,26 @@ class ErrorPagesTest {
         assertThat(pages.problems()).isZero();
     }
 
+    /**
+     * Two files for one code and format that differ only in case: the lower-case one, as listed, whatever the
+     * order they are compared in (the files are kept in a map whose order changes from one start to the next).
+     */
+    @Test
+    void ofTwoFilesForOnePageTheSameOneIsServedWhateverTheOrder() throws IOException {
+        for (String[] pair : new String[][] {{"404.html", "404.HTML"}, {"404.html", "404.htm"},
+                {"404.HTML", "404.htm"}, {"404.HTML", "404.Html"}, {"4xx.json", "4xx.JSON"}}) {
+            PageFormat format = pair[0].toLowerCase(java.util.Locale.ROOT).endsWith("json")
+                    ? PageFormat.JSON : PageFormat.HTML;
+            assertThat(ErrorPages.takesPrecedence(pair[0], pair[1], format)).as("%s over %s", pair[0], pair[1])
+                    .isTrue();
+            assertThat(ErrorPages.takesPrecedence(pair[1], pair[0], format)).as("%s over %s", pair[1], pair[0])
+                    .isFalse();
+        }
+        write("404.HTML", "upper");
+        write("404.html", "lower");
+        assertThat(page(ErrorPages.load(dir, ErrorPages.BUILT_IN_ONLY), 404, PageFormat.HTML)).isEqualTo("lower");
+    }
+
     @Test
     void followsSymlinksAsAConfigMapVolumeHasThem() throws IOException {
         Path data = Files.createDirectory(dir.resolve("..2026_11_26_10_00_00.1"));
