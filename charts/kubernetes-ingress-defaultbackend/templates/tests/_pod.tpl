@@ -12,10 +12,10 @@ metadata:
   # Not the selector labels: the Service must never send traffic to this pod. commonLabels, as on every object.
   {{- $own := merge (dict "helm.sh/chart" (include "defaultbackend.chart" .) "app.kubernetes.io/managed-by" .Release.Service) (include "defaultbackend.testSelectorLabels" . | fromYaml) }}
   labels:
-    {{- toYaml (merge (dict) $own (.Values.commonLabels | default dict)) | nindent 4 }}
+    {{- toYaml (merge (dict) $own (.Values.tests.podLabels | default dict) (.Values.commonLabels | default dict)) | nindent 4 }}
+  {{- $hook := dict "helm.sh/hook" "test" "helm.sh/hook-delete-policy" "before-hook-creation,hook-succeeded" }}
   annotations:
-    helm.sh/hook: test
-    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    {{- toYaml (merge (dict) $hook (.Values.tests.podAnnotations | default dict)) | nindent 4 }}
 spec:
   restartPolicy: Never
   automountServiceAccountToken: false

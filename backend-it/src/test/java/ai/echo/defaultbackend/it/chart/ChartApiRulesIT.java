@@ -113,20 +113,34 @@ class ChartApiRulesIT {
         assertThat(SCHEMAS.problems(rendered)).isEmpty();
     }
 
-    /** {@code commonLabels} are on every object of the release, the {@code helm test} pod's too. */
+    /**
+     * {@code commonLabels} are on every object of the release, the {@code helm test} pod's too; and the pod
+     * takes labels and annotations of its own, such as Istio's opt-out, without which a mesh's sidecar keeps
+     * it running and {@code helm test} waits for it to its timeout.
+     */
     @Test
-    void theTestPodCarriesCommonLabels(@TempDir Path scratch) throws Exception {
+    void theTestPodCarriesCommonLabelsAndItsOwnExtras(@TempDir Path scratch) throws Exception {
         Path values = scratch.resolve("values.yaml");
         Files.writeString(values, """
                 commonLabels:
                   cost-center: edge
                   app.kubernetes.io/component: overridden
+                tests:
+                  podLabels:
+                    team: platform
+                  podAnnotations:
+                    sidecar.istio.io/inject: "false"
+                    helm.sh/hook: pre-install
                 """);
-        JsonNode labels = HelmChart.ours().renderWithTestHook(scratch, values).only("Pod").path("metadata")
-                .path("labels");
+        JsonNode metadata = HelmChart.ours().renderWithTestHook(scratch, values).only("Pod").path("metadata");
+        JsonNode labels = metadata.path("labels");
 
         assertThat(labels.path("cost-center").asString()).isEqualTo("edge");
+        assertThat(labels.path("team").asString()).isEqualTo("platform");
         assertThat(labels.path("app.kubernetes.io/component").asString()).as("the test pod's own label stays")
+                .isEqualTo("test");
+        assertThat(metadata.path("annotations").path("sidecar.istio.io/inject").asString()).isEqualTo("false");
+        assertThat(metadata.path("annotations").path(HelmChart.HOOK_ANNOTATION).asString()).as("still a test hook")
                 .isEqualTo("test");
     }
 
