@@ -67,6 +67,12 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private static final AsciiString USER_AGENT = StrictRequestDecoder.knownName("User-Agent");
     private static final AsciiString EXPECT = StrictRequestDecoder.knownName("Expect");
     private static final String CONTINUE = "100-continue";
+    /**
+     * The most of a request's body read before its answer, as Go's server reads it after a handler that read
+     * none ({@code maxPostHandlerReadBytes}): a {@code Content-Length} of this or more, or a chunked body
+     * longer, is answered at once with {@code Connection: close}, the rest unread.
+     */
+    static final long MAX_BODY_READ = 256 * 1024;
     /** The headers ingress-nginx sends with X-Code, echoed back by {@code --debug}. */
     private static final String[] DEBUG_HEADERS = {
         "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
@@ -116,6 +122,10 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
     private boolean pendingHead;
     private boolean pendingHttp10;
     private boolean pendingKeepAlive;
+    /** The answer says {@code Connection: close} whatever the version: the body was too long to wait for. */
+    private boolean pendingCloseHeader;
+    /** Bytes of the pending request's body read so far. */
+    private long bodyRead;
     private Route pendingRoute;
     private long pendingStart;
     private int pendingMethod;
@@ -206,6 +216,9 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
                     reject(ctx, result.cause(), pendingMethod);
                 } else if (msg instanceof LastHttpContent && pending != null) {
                     answer(ctx, true);
+                } else if (pending != null
+                        && (bodyRead += ((HttpContent) msg).content().readableBytes()) > MAX_BODY_READ) {
+                    answerWithoutTheBody(ctx); // chunked, and more than Go reads
                 }
             }
         } finally {
@@ -284,7 +297,25 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
             // Answer now, without 100 Continue; the body the client may still send is not worth reading.
             pendingKeepAlive = false;
             answer(ctx, false);
+            return;
         }
+        bodyRead = 0;
+        pendingCloseHeader = false;
+        // A simple head (a full request) has no body; one Netty read may, announced by its Content-Length.
+        if (!(request instanceof LastHttpContent) && HttpUtil.getContentLength(request, 0L) >= MAX_BODY_READ) {
+            answerWithoutTheBody(ctx);
+        }
+    }
+
+    /**
+     * Answers now, with {@code Connection: close}, and leaves the rest of the body unread: as Go's server
+     * (1.5) does for a body of {@link #MAX_BODY_READ} or more ({@code requestTooLarge}), which it does not
+     * read before answering.
+     */
+    private void answerWithoutTheBody(ChannelHandlerContext ctx) {
+        pendingKeepAlive = false;
+        pendingCloseHeader = true;
+        answer(ctx, false);
     }
 
     /** @param requestRead whether the request has been read to its end (no body is still on its way) */
@@ -298,7 +329,8 @@ final class RoutingHandler extends InboundPassThrough implements ChannelFutureLi
         if (pendingKeepAlive) {
             connection = pendingHttp10 ? Responses.Connection.KEEP_ALIVE : Responses.Connection.DEFAULT;
         } else {
-            connection = pendingHttp10 ? Responses.Connection.DEFAULT : Responses.Connection.CLOSE;
+            connection = pendingHttp10 && !pendingCloseHeader ? Responses.Connection.DEFAULT
+                    : Responses.Connection.CLOSE;
         }
         ByteBuf response;
         int status;

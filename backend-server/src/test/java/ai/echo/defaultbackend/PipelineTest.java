@@ -404,6 +404,44 @@ class PipelineTest {
     }
 
     /**
+     * Go's server (1.5) reads at most 256 KiB of a body its handler left unread before it answers
+     * (maxPostHandlerReadBytes): a Content-Length of 256 KiB or more is answered at once, a chunked body once
+     * more than that has come, in both cases with {@code Connection: close} (HTTP/1.0 too) and the rest not
+     * read. A shorter body is read to its end first, as before.
+     */
+    @Test
+    void aBodyOf256KiBOrMoreIsNotWaitedForAsGoWaitsForNone() {
+        EmbeddedChannel declared = open();
+        send(declared, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 262144\r\n\r\n");
+        assertThat(received(declared)).as("answered on the head").isEqualTo(response("HTTP/1.1 404 Not Found",
+                "default backend - 404", "close", false));
+        assertThat(declared.isOpen()).isFalse();
+
+        EmbeddedChannel http10 = open();
+        send(http10, "PUT /healthz HTTP/1.0\r\nContent-Length: 1000000\r\n\r\nabc");
+        assertThat(received(http10)).isEqualTo(response("HTTP/1.0 200 OK", "ok", "close", false));
+
+        EmbeddedChannel shorter = open();
+        send(shorter, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 262143\r\n\r\n");
+        send(shorter, "x".repeat(262_142));
+        assertThat(received(shorter)).as("waiting for the body's last byte").isEmpty();
+        send(shorter, "x");
+        assertThat(received(shorter)).isEqualTo(NOT_FOUND);
+        assertThat(shorter.isOpen()).isTrue();
+
+        EmbeddedChannel chunked = open();
+        send(chunked, "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 64; i++) {
+            send(chunked, "1000\r\n" + "y".repeat(4096) + "\r\n");
+        }
+        assertThat(received(chunked)).as("256 KiB read: not more than Go reads").isEmpty();
+        send(chunked, "1\r\nz\r\n");
+        assertThat(received(chunked)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
+                false));
+        assertThat(chunked.isOpen()).isFalse();
+    }
+
+    /**
      * RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has no body, and Go reads none.
      * Netty gave a GET with both hixie-76 WebSocket keys (a 2010 draft) an 8-byte body: its answer waited for
      * 8 bytes that never came, and a request pipelined behind it lost its first 8. In CRLFs the head is the
