@@ -139,28 +139,29 @@ class BadInputIT {
         }
     }
 
+    /**
+     * An upload to the catch-all is not waited for once it is 256 KiB or more, as Go's server (1.5) waits for
+     * none (maxPostHandlerReadBytes): a declared one is answered on its head, a chunked one once more than
+     * that has come, with {@code Connection: close}, and the rest is not read. A slow upload gets its 404
+     * instead of being cut off at the read timeout with nothing.
+     */
     @Test
-    void aHugeChunkedUploadIsDiscardedAsItStreams() throws IOException {
-        // The server runs with -Xmx48m here: aggregating even a fraction of the body would kill it.
-        try (ServerProcess small = ServerProcess.launch(null, List.of("-Xmx48m", "-XX:+ExitOnOutOfMemoryError"),
-                List.of("--port=0", "--svc-port=0", "--read-timeout=120s"), java.util.Map.of()).awaitStarted();
-             RawConnection connection = RawConnection.open(small.port())) {
-            long before = small.rssKib();
+    void anUploadOf256KiBOrMoreIsAnsweredWithoutWaitingForItsEnd() throws IOException {
+        String notFoundClose = response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false);
+        try (RawConnection connection = RawConnection.open(server.port())) {
+            connection.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1073741824\r\n\r\nfirst bytes");
+            assertThat(connection.readToEnd()).as("a declared GiB, answered on its head").isEqualTo(notFoundClose);
+        }
+        try (RawConnection connection = RawConnection.open(server.port())) {
             OutputStream out = connection.output();
             out.write("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                     .getBytes(StandardCharsets.ISO_8859_1));
-            byte[] chunk = chunk(1 << 20);
-            for (int i = 0; i < 1024; i++) {
-                out.write(chunk); // 1 GiB in all
+            byte[] chunk = chunk(64 << 10);
+            for (int i = 0; i < 5; i++) {
+                out.write(chunk); // 320 KiB, and no last chunk
             }
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            assertThat(connection.readResponse(false)).isEqualTo(NOT_FOUND);
-            connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-            assertThat(connection.readResponse(false)).as("the connection is still good").isEqualTo(OK);
-            assertThat(small.isAlive()).isTrue();
-            long growthKib = small.rssKib() - before;
-            assertThat(growthKib).as("resident memory growth after a 1 GiB upload, KiB").isLessThan(128 * 1024);
+            assertThat(connection.readToEnd()).as("a chunked upload past 256 KiB").isEqualTo(notFoundClose);
         }
     }
 
