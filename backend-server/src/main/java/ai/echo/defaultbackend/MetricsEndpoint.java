@@ -38,6 +38,9 @@ final class MetricsEndpoint {
     }
 
     private static final Pattern LE = Pattern.compile("le=\"([^\"]+)\"");
+    /** RFC 9110 (12.4.2): 0 to 1, three decimals at most. */
+    private static final Pattern QVALUE = Pattern.compile("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?");
+    private static final Pattern ZERO = Pattern.compile("0(\\.0{0,3})?");
 
     private final Metrics metrics;
     private final ExpositionFormatWriter text = PrometheusTextFormatWriter.create();
@@ -131,7 +134,9 @@ final class MetricsEndpoint {
 
     /**
      * Whether gzip is acceptable (RFC 9110, 12.5.3): listed, as {@code gzip} or {@code x-gzip}, with a non-zero
-     * q-value; or not listed and {@code *} is, which stands only for the codings not listed.
+     * q-value; or not listed and {@code *} is, which stands only for the codings not listed. An element whose
+     * q-value is no qvalue ({@code q=0.0001}, {@code q=2}, {@code q=x}) is skipped, not guessed at, as the
+     * error pages' {@code Accept} is read.
      */
     static boolean acceptsGzip(String acceptEncoding) {
         if (acceptEncoding == null) {
@@ -147,11 +152,17 @@ final class MetricsEndpoint {
                 continue;
             }
             boolean refused = false;
+            boolean valid = true;
             for (int i = 1; i < parts.length; i++) {
                 String parameter = parts[i].trim();
                 if (parameter.regionMatches(true, 0, "q=", 0, 2)) {
-                    refused = parameter.substring(2).trim().matches("0(\\.0{0,3})?");
+                    String q = parameter.substring(2);
+                    valid = QVALUE.matcher(q).matches();
+                    refused = ZERO.matcher(q).matches();
                 }
+            }
+            if (!valid) {
+                continue;
             }
             if (gzip) {
                 listed = Boolean.TRUE.equals(listed) || !refused;

@@ -30,6 +30,12 @@ class MetricsEndpointTest {
             'identity'            | false
             'br, deflate'         | false
             'gzipped'             | false
+            'gzip;q=0.0001'       | false
+            'gzip;q=2'            | false
+            'gzip;q=x'            | false
+            'gzip;q=1.000'        | true
+            'gzip;q=0.0001, *'    | true
+            'gzip;q=1.5, x-gzip;q=0' | false
             """)
     void gzipOnlyWhenAccepted(String acceptEncoding, boolean gzip) {
         assertThat(MetricsEndpoint.acceptsGzip(acceptEncoding)).isEqualTo(gzip);
