@@ -226,6 +226,29 @@ class KustomizeIT {
                 .isEqualTo(NAME);
     }
 
+    /**
+     * The io-uring component appends to the server's args, which only a JSON patch can, by the container's
+     * position: over an overlay that put another container first, it fails the build rather than give that
+     * container the flag and an unconfined seccomp profile.
+     */
+    @Test
+    void ioUringOverAnotherFirstContainerFailsTheBuildRatherThanPatchIt() {
+        Path sidecarFirst = Kustomize.overlay("sidecar-first", ProjectPaths.kustomize().resolve("base"), List.of(),
+                """
+                        patches:
+                          - target:
+                              kind: Deployment
+                              name: kubernetes-ingress-defaultbackend
+                            patch: |-
+                              - op: add
+                                path: /spec/template/spec/containers/0
+                                value: {name: sidecar, image: sidecar:1}
+                        """);
+        String error = Kustomize.failure(Kustomize.overlay("sidecar-first-io-uring", sidecarFirst,
+                List.of("io-uring"), ""));
+        assertThat(error).contains("components/io-uring", "/spec/template/spec/containers/0/name");
+    }
+
     @Test
     void hpaListedBeforePdbFailsTheBuildRatherThanFixTheReplicasBesideTheAutoscaler() {
         // pdb's replace would act as an add on the replicas hpa removed: 2 pods, reset on every apply.
