@@ -94,6 +94,44 @@ final class ContentNegotiation {
         return position[v] < position[b]; // equal: the earlier variant, already held, stays
     }
 
+    /**
+     * The RFC 9110 qvalue (12.4.2) from {@code start} to {@code end} of {@code text}: 0, 0.d{0,3}, 1,
+     * 1.0{0,3}; in thousandths, or -1 when it is none.
+     */
+    static int qvalue(CharSequence text, int start, int end) {
+        int length = end - start;
+        if (length < 1 || length > 5) {
+            return -1;
+        }
+        char first = text.charAt(start);
+        if (first != '0' && first != '1') {
+            return -1;
+        }
+        if (length == 1) {
+            return first == '1' ? 1000 : 0;
+        }
+        if (text.charAt(start + 1) != '.') {
+            return -1;
+        }
+        int value = 0;
+        for (int i = 0; i < 3; i++) {
+            int index = start + 2 + i;
+            int digit = 0;
+            if (index < end) {
+                char c = text.charAt(index);
+                if (c < '0' || c > '9') {
+                    return -1;
+                }
+                digit = c - '0';
+            }
+            value = value * 10 + digit;
+        }
+        if (first == '1') {
+            return value == 0 ? 1000 : -1;
+        }
+        return value;
+    }
+
     /** Reads one media range at a time; each call to {@link #next()} leaves its parts in the fields. */
     private static final class Parser {
         private final CharSequence text;
@@ -182,7 +220,7 @@ final class ContentNegotiation {
                     continue; // accept-ext
                 }
                 if (equalsIgnoreCase(nameStart, nameEnd, "q")) {
-                    int q = quoted ? -1 : parseQuality(valueStart, valueEnd);
+                    int q = quoted ? -1 : qvalue(text, valueStart, valueEnd);
                     if (q < 0) {
                         return false;
                     }
@@ -202,24 +240,16 @@ final class ContentNegotiation {
             }
         }
 
-        /** How specifically the current range matches the variant: 3 to 0, or -1 for no match. */
+        /**
+         * How specifically the current range matches the variant: 3 to 0, or -1 for no match. A range with a
+         * parameter the variant lacks matches it not at all; one naming its charset, more than one without.
+         */
         int specificityFor(Variant variant) {
             if (foreignParameter) {
                 return -1;
             }
-            if (isStar(typeStart, typeEnd)) {
-                return 0;
-            }
-            if (!equalsIgnoreCase(typeStart, typeEnd, variant.type)) {
-                return -1;
-            }
-            if (isStar(subtypeStart, subtypeEnd)) {
-                return 1;
-            }
-            if (!equalsIgnoreCase(subtypeStart, subtypeEnd, variant.subtype)) {
-                return -1;
-            }
-            return hasCharset ? 3 : 2;
+            int matched = specificityFor(variant.type, variant.subtype);
+            return matched == 2 && hasCharset ? 3 : matched;
         }
 
         /** How specifically the current range matches {@code type/subtype}, parameters aside: 2 to 0, or -1. */
@@ -234,41 +264,6 @@ final class ContentNegotiation {
                 return 1;
             }
             return equalsIgnoreCase(subtypeStart, subtypeEnd, subtype) ? 2 : -1;
-        }
-
-        /** RFC 9110 qvalue: 0, 0.d{0,3}, 1, 1.0{0,3}; in thousandths, or -1 when invalid. */
-        private int parseQuality(int start, int end) {
-            int length = end - start;
-            if (length < 1 || length > 5) {
-                return -1;
-            }
-            char first = text.charAt(start);
-            if (first != '0' && first != '1') {
-                return -1;
-            }
-            if (length == 1) {
-                return first == '1' ? 1000 : 0;
-            }
-            if (text.charAt(start + 1) != '.') {
-                return -1;
-            }
-            int value = 0;
-            for (int i = 0; i < 3; i++) {
-                int index = start + 2 + i;
-                int digit = 0;
-                if (index < end) {
-                    char c = text.charAt(index);
-                    if (c < '0' || c > '9') {
-                        return -1;
-                    }
-                    digit = c - '0';
-                }
-                value = value * 10 + digit;
-            }
-            if (first == '1') {
-                return value == 0 ? 1000 : -1;
-            }
-            return value;
         }
 
         private boolean at(char c) {

@@ -38,9 +38,6 @@ final class MetricsEndpoint {
     }
 
     private static final Pattern LE = Pattern.compile("le=\"([^\"]+)\"");
-    /** RFC 9110 (12.4.2): 0 to 1, three decimals at most. */
-    private static final Pattern QVALUE = Pattern.compile("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?");
-    private static final Pattern ZERO = Pattern.compile("0(\\.0{0,3})?");
 
     private final Metrics metrics;
     private final ExpositionFormatWriter text = PrometheusTextFormatWriter.create();
@@ -156,9 +153,9 @@ final class MetricsEndpoint {
             for (int i = 1; i < parts.length; i++) {
                 String parameter = parts[i].trim();
                 if (parameter.regionMatches(true, 0, "q=", 0, 2)) {
-                    String q = parameter.substring(2);
-                    valid = QVALUE.matcher(q).matches();
-                    refused = ZERO.matcher(q).matches();
+                    int q = ContentNegotiation.qvalue(parameter, 2, parameter.length());
+                    valid = q >= 0;
+                    refused = q == 0;
                 }
             }
             if (!valid) {
