@@ -116,8 +116,8 @@ final class Responses {
                     for (int head = 0; head < 2; head++) {
                         int index = index(kind, http10 == 1, connection, head == 1);
                         if (kind.connectionFirst) {
-                            heads[index] = ascii((http10 == 1 ? "HTTP/1.0 " : "HTTP/1.1 ") + kind.status + " "
-                                    + kind.reason + "\r\n" + connection.header + "Date: ");
+                            heads[index] = ascii(statusLineText(kind.status, kind.reason, http10 == 1)
+                                    + connection.header + "Date: ");
                             tails[index] = ascii((head == 1 && kind.body.isEmpty() ? ""
                                     : "\r\nContent-Length: " + kind.body.length())
                                     + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
@@ -195,7 +195,12 @@ final class Responses {
 
     /** A response's status line and the start of its Date header, up to {@code "Date: "}. */
     private static byte[] statusLine(int status, String reason, boolean http10) {
-        return ascii((http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason + "\r\nDate: ");
+        return ascii(statusLineText(status, reason, http10) + "Date: ");
+    }
+
+    /** {@code HTTP/1.x <status> <reason>} and its CRLF. */
+    private static String statusLineText(int status, String reason, boolean http10) {
+        return (http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + status + " " + reason + "\r\n";
     }
 
     private static ByteBuf writeDecimal(ByteBuf buf, int value) {
