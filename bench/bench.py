@@ -14,6 +14,7 @@ other. Server CPU time is user+system from /proc/PID/stat (all threads; for ngin
 import argparse
 import fcntl
 import http.client
+import math
 import os
 import platform
 import re
@@ -1290,6 +1291,62 @@ def ratio_cell(ratios, higher_is_better=False, planned=None):
     return f"{median_range(ratios, '{:.2f}')}, {ahead}/{len(ratios)}{partial}"
 
 
+# The confidence of the interval the targets table gives for a median ratio.
+CONFIDENCE = 0.95
+
+
+def median_interval(values, confidence=CONFIDENCE):
+    """The distribution-free confidence interval for the median of what the values were drawn from, as
+    (low, high, coverage): the k-th smallest and the k-th largest value, for the largest k whose interval covers
+    the median with a probability of at least `confidence`, which is 1 - 2 P(B < k) for B ~ Binomial(n, 1/2)
+    whatever the distribution (each value is below the median with probability 1/2, independently). It needs
+    no assumption of normality, which run-to-run figures on a shared machine do not meet (one slow run in
+    twelve is common). With too few values for that confidence (fewer than 6 for 95 %), the widest interval,
+    from the smallest value to the largest, and its smaller coverage; None for no values."""
+    xs = sorted(values)
+    n = len(xs)
+    if n == 0:
+        return None
+
+    def coverage(k):
+        return 1.0 - 2.0 * sum(math.comb(n, i) for i in range(k)) / 2 ** n
+
+    k = 1
+    while k + 1 <= (n + 1) // 2 and coverage(k + 1) >= confidence:
+        k += 1
+    return xs[k - 1], xs[n - k], coverage(k)
+
+
+def target_verdict(ratios, higher_is_better=False, confidence=CONFIDENCE):
+    """Whether per-repetition ratios ours/theirs meet a target of "at most theirs" (or, higher_is_better, "at
+    least theirs"): "met" when the whole confidence interval of the median ratio lies on the target's side of 1
+    (1 itself included: the target allows equality), "not met" when it lies wholly on the other side, and
+    otherwise "not resolved": parity within the noise, which more repetitions may or may not separate. Too
+    few repetitions for the confidence also give "not resolved"."""
+    interval = median_interval(ratios, confidence)
+    if interval is None:
+        return "-"
+    low, high, covered = interval
+    if covered < confidence:
+        return f"not resolved: {len(ratios)} repetitions are too few for {confidence:.0%}"
+    if higher_is_better:
+        low, high = 1.0 / high, 1.0 / low
+    if high <= 1.0:
+        return "met"
+    if low > 1.0:
+        return "not met"
+    return "not resolved"
+
+
+def interval_cell(ratios, confidence=CONFIDENCE):
+    """"low-high (coverage)" of the confidence interval of the median of the ratios; "-" for none."""
+    interval = median_interval(ratios, confidence)
+    if interval is None:
+        return "-"
+    low, high, covered = interval
+    return f"{low:.2f}-{high:.2f} ({covered:.1%})"
+
+
 class Report:
     def __init__(self, args, bench):
         self.args = args
@@ -1333,6 +1390,45 @@ class Report:
         theirs = self.results.get((key, to), {})
         return [ours[rep][field] / theirs[rep][field] for rep in ours
                 if rep in theirs and theirs[rep][field] and ours[rep][field] is not None]
+
+    # Issue 6's targets against nginx in the throughput part: CPU per request at most nginx's where the issue asks
+    # it (keep-alive 64 and 1,000, pipelined), throughput at least nginx's and p99 at most nginx's in every case.
+    CPU_TARGET_CASES = ("ka64", "ka1000", "pipe16")
+
+    def targets(self):
+        """The lines of the targets table (none without nginx's figures): each target and case, the median of the
+        per-repetition ratios, its confidence interval, k/n and the verdict (`target_verdict`)."""
+        rows = []
+        for case in self.cases:
+            key = case["key"]
+            if self.skipped.get((key, "backend")) or self.skipped.get((key, "nginx")):
+                continue
+            name = case["name"]
+            if key in self.CPU_TARGET_CASES:
+                rows.append(("CPU per request at most nginx's", name, self.ratios(key, "cpu_us"), False))
+            rows.append(("req/s at least nginx's", name, self.ratios(key, "rps"), True))
+            if not case.get("batch"):
+                load = "the same offered load" if case.get("paced") else "flat out, each server its own load"
+                rows.append((f"p99 at most nginx's ({load})", name, self.ratios(key, "p99_us"), False))
+        if not rows:
+            return []
+        out = [f"Issue 6's targets, judged on the median of the per-repetition ratios backend/nginx with its "
+               f"distribution-free {CONFIDENCE:.0%} confidence interval (from the k-th smallest to the k-th largest "
+               "ratio, k from the binomial distribution; its coverage in brackets): met when the whole interval is "
+               "on the target's side of 1, not met when it is wholly on the other side, otherwise not resolved "
+               "(parity within this run's noise). Repetitions needed: at least 6.",
+               "",
+               "| target | case | ratio, median | interval (coverage) | better in | verdict |",
+               "|---|---|---|---|---|---|"]
+        for target, name, ratios, higher_is_better in rows:
+            if not ratios:
+                out.append(f"| {target} | {name} | - | - | - | - |")
+                continue
+            ahead = sum(1 for r in ratios if (r > 1.0 if higher_is_better else r < 1.0))
+            out.append(f"| {target} | {name} | {statistics.median(ratios):.2f} | {interval_cell(ratios)} | "
+                       f"{ahead}/{len(ratios)} | {target_verdict(ratios, higher_is_better)} |")
+        out.append("")
+        return out
 
     def servers(self):
         """The servers of the throughput part, in table order: ours, the baseline build if any, nginx."""
@@ -1404,6 +1500,7 @@ class Report:
                         f"{p50} | {p99} | {ratio_p99} | {slowest} | "
                         f"{sum(self.values(key, server, 'timeouts'))} |")
             out.append("")
+            out.extend(self.targets())
             out.append(MEMORY_LEGEND)
             out.append("")
             out.append(f"| memory (MiB) | RSS idle, 0.5 s after its first answer | RSS idle, {self.args.idle_rest:g} s "

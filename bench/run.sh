@@ -22,7 +22,10 @@ master's and worker's added, counting their shared pages twice, which PSS does n
 server allocates per request in each case (a fresh process, from its collector's log), RSS with 10,000
 idle keep-alive connections (ours with -XX:MaxRAM=160m, --max-connections 10100 and --idle-timeout 2m
 added, nginx with keepalive_timeout 120s), and the time from process start to the first /healthz 200
-for JDK 17, Temurin 25 and Temurin 25 with an AOT cache.
+for JDK 17, Temurin 25 and Temurin 25 with an AOT cache. After the throughput table, each of issue 6's
+targets against nginx (CPU per request, req/s, p99) judged on the median of the per-repetition ratios and
+its distribution-free 95 % confidence interval: met, not met, or not resolved (parity within the run's
+noise; it takes 6 repetitions or more to judge at all).
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
