@@ -43,7 +43,8 @@ final class HealthCheck {
             .add("port", "int", Integer.toString(BackendConfig.DEFAULTS.port()),
                     "port to check (env PORT, as the server)", (t, v) -> t.port = Flags.port(v))
             .add("path", "path", "/healthz", "path to GET", (t, v) -> t.path = path(v))
-            .add("timeout", "duration", "2s", "connect and read timeout", (t, v) -> t.timeout = Flags.duration(v));
+            .add("timeout", "duration", "2s", "connect and read timeout",
+                    (t, v) -> t.timeout = timeout(Flags.duration(v)));
 
     /** The container's first process: in the image, the server. */
     private static final Path FIRST_PROCESS = Path.of("/proc/1");
@@ -67,7 +68,7 @@ final class HealthCheck {
             if (help >= 0) {
                 FLAGS.refuseBadFlags(new Target(), args.subList(0, help));
                 out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
-                        + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise. The host and port"
+                        + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise, 2 for a bad flag. The host and port"
                         + " default to where the server listens (its --bind-address unless every address, and"
                         + " --port): read from its command line when it is the container's first process, else"
                         + " from BIND_ADDRESS and PORT.");
@@ -155,6 +156,17 @@ final class HealthCheck {
         } catch (URISyntaxException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * The check's timeout: more than 0. The server's timeouts take 0 for none, but a check without a time limit
+     * would hang where the server does not answer, and the JDK's sockets take 0 for none too.
+     */
+    private static Duration timeout(Duration timeout) {
+        if (timeout.isZero()) {
+            throw new IllegalArgumentException("must be more than 0");
+        }
+        return timeout;
     }
 
     /** The configuration a server started with these arguments runs with, if it would run at all. */

@@ -112,6 +112,20 @@ class HealthCheckTest {
         assertThat(outcome.err()).isEqualTo(message + "\n");
     }
 
+    /**
+     * A timeout of 0 would be a check that gives the server no time to answer (it was made 1 ms, and the
+     * container turned unhealthy): refused as a bad flag, where the server's own timeouts take 0 for none.
+     */
+    @ParameterizedTest(name = "--timeout={0}")
+    @CsvSource({"0", "0s", "-1s"})
+    void aTimeoutThatLeavesNoTimeToAnswerIsRefused(String timeout) {
+        Outcome outcome = check(List.of("--timeout=" + timeout), Map.of());
+        assertThat(outcome.code()).isEqualTo(2);
+        assertThat(outcome.out()).isEmpty();
+        assertThat(outcome.err()).startsWith("healthcheck: invalid value \"" + timeout + "\" for flag --timeout: ")
+                .endsWith("\n").hasLineCount(1);
+    }
+
     @Test
     void helpIsPrintedOnlyWhenTheCommandLineReachesItAsTheServersDoes() {
         Outcome help = check(List.of("--port", "1", "--help", "--nope"), Map.of());
