@@ -61,8 +61,8 @@ Options:
   --smoke              every case once, about one second each (about two minutes in all); what CI runs.
                        Figures are never judged. It exits non-zero, as any run does: before anything
                        runs, when a tool is missing (python3, java, wrk, nginx, taskset) or core 0 or 1
-                       cannot be used; then when a server fails to start, answers a probe wrongly, dies during a
-                       wrk run or does not stop; when wrk reports socket errors, over one timeout per
+                       cannot be used; then when a server fails to start, answers a probe wrongly, dies
+                       during a wrk run or does not stop; when wrk reports socket errors, over one timeout per
                        thousand requests or unexpected statuses; when an AOT training run, the compiling
                        of FloorServer.java or a held idle connection fails; when another run holds the
                        lock past --lock-wait (exit status 2). Only noted at the end of the report,

@@ -68,10 +68,10 @@ final class HealthCheck {
             if (help >= 0) {
                 FLAGS.refuseBadFlags(new Target(), args.subList(0, help));
                 out.println("Usage: backend-server healthcheck [--host 127.0.0.1] [--port 8080] [--path /healthz]"
-                        + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise, 2 for a bad flag. The host and port"
-                        + " default to where the server listens (its --bind-address unless every address, and"
-                        + " --port): read from its command line when it is the container's first process, else"
-                        + " from BIND_ADDRESS and PORT.");
+                        + " [--timeout 2s]\nExits 0 when the path answers 200, 1 otherwise, 2 for a bad flag."
+                        + " The host and port default to where the server listens (its --bind-address unless every"
+                        + " address, and --port): read from its command line when it is the container's first"
+                        + " process, else from BIND_ADDRESS and PORT.");
                 return 0;
             }
             // PORT and BIND_ADDRESS, as the server reads them; not HOST and PATH, which mean other things there.
