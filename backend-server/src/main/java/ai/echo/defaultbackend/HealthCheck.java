@@ -29,6 +29,8 @@ import java.util.Optional;
 final class HealthCheck {
 
     private static final String LOOPBACK = "127.0.0.1";
+    /** The shortest --timeout: the sockets count in milliseconds. */
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
 
     static final class Target {
         String host = LOOPBACK;
@@ -159,12 +161,13 @@ final class HealthCheck {
     }
 
     /**
-     * The check's timeout: more than 0. The server's timeouts take 0 for none, but a check without a time limit
-     * would hang where the server does not answer, and the JDK's sockets take 0 for none too.
+     * The check's timeout: at least 1 ms, the sockets' resolution. The server's timeouts take 0 for none, but a
+     * check without a time limit would hang where the server does not answer (the JDK's sockets take 0 for none
+     * too), and less than a millisecond would be rounded to one.
      */
     private static Duration timeout(Duration timeout) {
-        if (timeout.isZero()) {
-            throw new IllegalArgumentException("must be more than 0");
+        if (timeout.compareTo(MIN_TIMEOUT) < 0) {
+            throw new IllegalArgumentException("must be at least 1ms");
         }
         return timeout;
     }

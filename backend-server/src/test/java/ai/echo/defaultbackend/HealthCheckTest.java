@@ -113,11 +113,12 @@ class HealthCheckTest {
     }
 
     /**
-     * A timeout of 0 would be a check that gives the server no time to answer (it was made 1 ms, and the
-     * container turned unhealthy): refused as a bad flag, where the server's own timeouts take 0 for none.
+     * A timeout of 0 was made 1 ms, a check that gave the server no time to answer, and the container turned
+     * unhealthy; so was anything under a millisecond. Refused as a bad flag, where the server's own timeouts
+     * take 0 for none.
      */
     @ParameterizedTest(name = "--timeout={0}")
-    @CsvSource({"0", "0s", "-1s"})
+    @CsvSource({"0", "0s", "-1s", "500us", "999999ns"})
     void aTimeoutThatLeavesNoTimeToAnswerIsRefused(String timeout) {
         Outcome outcome = check(List.of("--timeout=" + timeout), Map.of());
         assertThat(outcome.code()).isEqualTo(2);
