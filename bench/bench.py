@@ -1057,10 +1057,13 @@ class Bench:
                 for _ in range(self.args.startup_reps):
                     server = self.backend(name, java=java, flags=flags, extra_jvm=extra)
                     self.running.append(server)
-                    server.start()
-                    times.append(server.wait_ready() * 1000)
-                    rss.append(server.rss_kb())
-                    self.stop(server)
+                    try:
+                        server.start()
+                        times.append(server.wait_ready() * 1000)
+                        rss.append(server.rss_kb())
+                    finally:
+                        # Stopped whatever happened: the next variant's start-up must have the core to itself.
+                        self.stop(server)
                 report.startup.append((name, times, rss))
                 log(f"startup {name}: {statistics.median(times):.0f} ms")
             except (BenchError, OSError) as e:
@@ -1070,10 +1073,12 @@ class Bench:
             for _ in range(self.args.startup_reps):
                 server = self.nginx()
                 self.running.append(server)
-                server.start()
-                times.append(server.wait_ready() * 1000)
-                rss.append(server.rss_kb())
-                self.stop(server)
+                try:
+                    server.start()
+                    times.append(server.wait_ready() * 1000)
+                    rss.append(server.rss_kb())
+                finally:
+                    self.stop(server)
             report.startup.append(("nginx", times, rss))
         except (BenchError, OSError) as e:
             self.fail(f"startup nginx: {e}")
@@ -1142,11 +1147,14 @@ class Bench:
         path = os.path.join(self.tmp, f"{slug}.jsa")
         server = self.started(self.backend(f"{name} training", java=java, flags=flags,
                                            extra_jvm=[f"-XX:ArchiveClassesAtExit={path}"], jar=jar))
-        for target, headers in (("/", {}), ("/healthz", {}), ("/", {"X-Code": "503", "Accept": "application/json"}),
-                                ("/x?y=1", {"Connection": "close"})):
-            http_get(server.port, target, headers)
-        self.wrk(server, {"connections": 4, "path": "/", "status_over_399": True}, 1)
-        self.stop(server)
+        try:
+            for target, headers in (("/", {}), ("/healthz", {}),
+                                    ("/", {"X-Code": "503", "Accept": "application/json"}),
+                                    ("/x?y=1", {"Connection": "close"})):
+                http_get(server.port, target, headers)
+            self.wrk(server, {"connections": 4, "path": "/", "status_over_399": True}, 1)
+        finally:
+            self.stop(server)
         if not os.path.exists(path):
             raise BenchError(f"the training run wrote no archive at {path}; see {server.log_path}:\n"
                              f"{server.tail_log()}")
@@ -1369,7 +1377,7 @@ def target_verdict(ratios, higher_is_better=False, confidence=CONFIDENCE):
         count = "1 repetition is" if len(ratios) == 1 else f"{len(ratios)} repetitions are"
         return f"not resolved: {count} too few for {confidence:.0%}"
     if higher_is_better:
-        low, high = 1.0 / high, 1.0 / low
+        low, high = 1.0 / high if high else math.inf, 1.0 / low if low else math.inf
     if high <= 1.0:
         return "met"
     if low > 1.0:
@@ -1436,8 +1444,9 @@ class Report:
     CPU_TARGET_CASES = ("ka64", "ka1000", "pipe16")
 
     def targets(self):
-        """The lines of the targets table (none without nginx's figures): each target and case, the median of the
-        per-repetition ratios, its one-sided bounds, k/n and the verdict (`target_verdict`)."""
+        """The lines of the targets table (none without throughput cases): each target and case, the median of the
+        per-repetition ratios, its one-sided bounds, k/n and the verdict (`target_verdict`); "-" where no
+        repetition gave both servers' figures."""
         rows = []
         for case in self.cases:
             key = case["key"]
