@@ -60,7 +60,7 @@ NOT_FOUND_BODY = b"default backend - 404"
 # The floor part's server (Netty's epoll or io_uring transport answering every read with fixed bytes), and the
 # cases it can serve: one request per read, the client waiting for each answer.
 FLOOR_SERVER = os.path.join(HERE, "FloorServer.java")
-FLOOR_CASES = ("ka64", "ka1000", "healthz", "ka64paced", "ka1000paced")
+FLOOR_CASES = ("ka64", "ka1000", "healthz", "ka64paced", "ka1000paced", "xcode", "proxied")
 FLOOR_DEFAULT_CASES = ("ka64", "ka1000")
 
 # Used when docker/jvm.options (the image's flags, a java @argfile) is absent. These are the flags this
@@ -869,8 +869,9 @@ class Bench:
         throughput part, on the transport ours runs on (epoll, or io_uring by --server-arg). The floor's CPU
         per request is what any server on this transport pays; ours above it is Netty's request decoder and
         the routing handler. The keep-alive cases of --cases that it can
-        serve (one request per read), by default 64 and 1,000 connections.
-        """
+        serve (one request per read), by default 64 and 1,000 connections. With X-Code and `proxied` it gets
+        their requests and answers them as any other read, with the 404: what the transport pays for those
+        requests, not for their answers."""
         wanted = [key for key in self.args.cases if key in FLOOR_CASES] or list(FLOOR_DEFAULT_CASES)
         cases = [c for c in self.cases() if c["key"] in wanted]
         servers = []

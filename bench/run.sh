@@ -85,7 +85,8 @@ Options:
   --cases KEY...       only these cases (throughput, floor and alloc): ka64 ka1000 close pipe16 xcode
                        healthz proxied ka64paced ka1000paced xcodepaced (proxied: ingress-nginx's
                        forwarded requests at 320 connections; the paced ones are left out of alloc;
-                       floor takes ka64 ka1000 healthz and the paced keep-alive ones)
+                       floor takes ka64 ka1000 healthz xcode proxied and the paced keep-alive
+                       ones; its answer to xcode is the 404, since it reads no header)
   --parts PART...      only these parts: throughput peak scaling tail floor alloc idle startup warmup
   --scaling-connections N...  connection counts of the scaling part (default 64 128 256 512 1000 2000)
   --scaling-reps N     repetitions per count in the scaling part (default 3)
