@@ -1056,15 +1056,9 @@ class Bench:
                     extra = self.train(name, java, flags, archive)
                 times, rss = [], []
                 for _ in range(self.args.startup_reps):
-                    server = self.backend(name, java=java, flags=flags, extra_jvm=extra)
-                    self.running.append(server)
-                    try:
-                        server.start()
-                        times.append(server.wait_ready() * 1000)
-                        rss.append(server.rss_kb())
-                    finally:
-                        # Stopped whatever happened: the next variant's start-up must have the core to itself.
-                        self.stop(server)
+                    ms, kb = self.timed_start(self.backend(name, java=java, flags=flags, extra_jvm=extra))
+                    times.append(ms)
+                    rss.append(kb)
                 report.startup.append((name, times, rss))
                 log(f"startup {name}: {statistics.median(times):.0f} ms")
             except (BenchError, OSError) as e:
@@ -1072,17 +1066,23 @@ class Bench:
         times, rss = [], []
         try:
             for _ in range(self.args.startup_reps):
-                server = self.nginx()
-                self.running.append(server)
-                try:
-                    server.start()
-                    times.append(server.wait_ready() * 1000)
-                    rss.append(server.rss_kb())
-                finally:
-                    self.stop(server)
+                ms, kb = self.timed_start(self.nginx())
+                times.append(ms)
+                rss.append(kb)
             report.startup.append(("nginx", times, rss))
         except (BenchError, OSError) as e:
             self.fail(f"startup nginx: {e}")
+
+    def timed_start(self, server):
+        """Starts the server and stops it again: the milliseconds from its start to its first /healthz 200, and
+        its RSS then (kB). Stopped whatever happened, so that the next start-up has the core to itself."""
+        self.running.append(server)
+        try:
+            server.start()
+            ms = server.wait_ready() * 1000
+            return ms, server.rss_kb()
+        finally:
+            self.stop(server)
 
     def warm_up(self, report):
         """Throughput in consecutive one-second slices from the first 200: how soon a fresh process is at speed.
