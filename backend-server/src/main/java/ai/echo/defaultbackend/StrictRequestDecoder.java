@@ -678,7 +678,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     /** The version, after one space (see {@link #splitFirstWordInitialLine}). */
     @Override
     protected String splitThirdWordInitialLine(byte[] line, int start, int length) {
-        requireSpaces(line, wordEnd, start);
+        requireOneSpace(line, wordEnd, start);
         return super.splitThirdWordInitialLine(line, start, length);
     }
 
@@ -687,7 +687,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * space: Go cuts the line at its first two spaces, so a second space made an empty word of the target or
      * a version beginning with a space, both refused.
      */
-    private static void requireSpaces(byte[] line, int from, int to) {
+    private static void requireOneSpace(byte[] line, int from, int to) {
         if (to - from != 1 || line[from] != ' ') {
             throw new IllegalArgumentException("the request line's words are not separated by one SP");
         }
@@ -699,7 +699,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      */
     @Override
     protected String splitSecondWordInitialLine(byte[] line, int start, int length) {
-        requireSpaces(line, wordEnd, start);
+        requireOneSpace(line, wordEnd, start);
         wordEnd = start + length;
         String last = lastTarget;
         if (holds(last, line, start, length)) {
