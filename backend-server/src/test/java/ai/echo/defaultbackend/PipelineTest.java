@@ -108,6 +108,9 @@ class PipelineTest {
 
     private static final String NOT_FOUND = response("HTTP/1.1 404 Not Found", "default backend - 404", null, false);
     private static final String OK = response("HTTP/1.1 200 OK", "ok", null, false);
+    /** The 404 that ends a connection: {@code Connection: close}. */
+    private static final String NOT_FOUND_CLOSE = response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
+            false);
     private static final String BAD_REQUEST = response("HTTP/1.1 400 Bad Request", "400 Bad Request", "close", false);
 
     @ParameterizedTest(name = "{0} {1} -> {2}")
@@ -351,8 +354,7 @@ class PipelineTest {
     void connectionCloseIsEchoedAndTheConnectionClosed() {
         EmbeddedChannel channel = open();
         send(channel, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
-                false));
+        assertThat(received(channel)).isEqualTo(NOT_FOUND_CLOSE);
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -398,8 +400,7 @@ class PipelineTest {
     void expectContinueGetsTheFinalAnswerAtOnceAndNoContinue() {
         EmbeddedChannel channel = open();
         send(channel, "PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
-        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
-                false));
+        assertThat(received(channel)).isEqualTo(NOT_FOUND_CLOSE);
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -413,8 +414,7 @@ class PipelineTest {
     void aBodyOf256KiBOrMoreIsNotWaitedForAsGoWaitsForNone() {
         EmbeddedChannel declared = open();
         send(declared, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 262144\r\n\r\n");
-        assertThat(received(declared)).as("answered on the head").isEqualTo(response("HTTP/1.1 404 Not Found",
-                "default backend - 404", "close", false));
+        assertThat(received(declared)).as("answered on the head").isEqualTo(NOT_FOUND_CLOSE);
         assertThat(declared.isOpen()).isFalse();
 
         EmbeddedChannel http10 = open();
@@ -436,8 +436,7 @@ class PipelineTest {
         }
         assertThat(received(chunked)).as("256 KiB read: not more than Go reads").isEmpty();
         send(chunked, "1\r\nz\r\n");
-        assertThat(received(chunked)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
-                false));
+        assertThat(received(chunked)).isEqualTo(NOT_FOUND_CLOSE);
         assertThat(chunked.isOpen()).isFalse();
     }
 
@@ -478,8 +477,7 @@ class PipelineTest {
     void aLoneLineFeedEndsALineAsGoReadsIt(String request) {
         EmbeddedChannel channel = open();
         send(channel, request + "GET /x HTTP/1.1\nHost: a\nConnection: close\n\n");
-        assertThat(received(channel)).isEqualTo(OK
-                + response("HTTP/1.1 404 Not Found", "default backend - 404", "close", false));
+        assertThat(received(channel)).isEqualTo(OK + NOT_FOUND_CLOSE);
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -873,8 +871,7 @@ class PipelineTest {
         channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
         assertThat(channel.isOpen()).as("the second request has begun: closing now would lose it").isTrue();
         send(channel, "Host: a\r\n\r\n");
-        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
-                false));
+        assertThat(received(channel)).isEqualTo(NOT_FOUND_CLOSE);
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -1095,8 +1092,7 @@ class PipelineTest {
         channel.pipeline().fireUserEventTriggered(ConnectionGuard.DRAIN);
         assertThat(channel.isOpen()).as("a request is being read").isTrue();
         send(channel, "cd");
-        assertThat(received(channel)).isEqualTo(response("HTTP/1.1 404 Not Found", "default backend - 404", "close",
-                false));
+        assertThat(received(channel)).isEqualTo(NOT_FOUND_CLOSE);
         assertThat(channel.isOpen()).isFalse();
     }
 
