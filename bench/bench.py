@@ -1087,9 +1087,15 @@ class Bench:
             self.stop(server)
 
     def warm_up(self, report):
-        """Throughput in consecutive one-second slices from the first 200: how soon a fresh process is at speed.
+        """Throughput and p99 in consecutive one-second slices from the first 200: how soon a fresh process is
+        at speed, and how soon its tail is.
 
-        The image runs C2 without tiers, so its first requests are interpreted; this shows for how long.
+        The image runs C2 without tiers, so its first requests are interpreted; this shows for how long. Each
+        slice is a wrk run of its own, so its 64 connections close at the end of it and the next slice opens
+        new ones: the churn a pod behind ingress-nginx sees too (it closes an upstream connection after a set
+        number of requests). The first closes after the hot path is compiled take branches its compiled code
+        never saw, which throws that code away (deoptimisation) to be compiled again while it serves, on the
+        same core: the req/s recover within a second, the p99 takes longer (bench/RESULTS.md).
         """
         case = {"connections": 64, "path": "/", "status_over_399": True}
         variants = [("backend, image flags", lambda: self.backend("warm-up")),
@@ -1108,11 +1114,13 @@ class Bench:
                     server = self.started(make())
                     try:
                         server.wait_ready()
-                        slices.append([self.wrk(server, case, 1)["rps"] for _ in range(self.args.warmup_slices)])
+                        slices.append([self.wrk(server, case, 1) for _ in range(self.args.warmup_slices)])
                     finally:
                         self.stop(server)
                 report.warmup.append((name, slices))
-                log(f"warm-up {name}: " + " ".join(f"{statistics.median(s):.0f}" for s in zip(*slices)))
+                log(f"warm-up {name}: req/s " + " ".join(f"{statistics.median(r['rps'] for r in s):.0f}"
+                                                          for s in zip(*slices))
+                    + ", p99 us " + " ".join(p99s(s) for s in zip(*slices)))
             except (BenchError, OSError) as e:
                 self.fail(f"warm-up {name}: {e}")
 
@@ -1322,6 +1330,12 @@ def median_range(values, fmt="{:.0f}", planned=None, spread=True):
     return text
 
 
+def p99s(results):
+    """The median p99 of one slice's runs, in µs; "k of n" where wrk printed none in some of them."""
+    return median_range([r["p99_us"] for r in results if r["p99_us"] is not None], planned=len(results),
+                        spread=False)
+
+
 def batch_na(case):
     """What the report gives for a latency of a case that wrk times per batch (bench/pipeline.lua)."""
     return f"n/a: wrk times {case['batch']}-request batches"
@@ -1413,7 +1427,7 @@ class Report:
         self.floor_transport = "epoll"  # the transport the floor ran on, ours by --server-arg
         self.allocation = []  # (case, bytes per request or None, young collections, requests, why not)
         self.startup = []
-        self.warmup = []  # (variant, [[req/s per one-second slice] per start])
+        self.warmup = []  # (variant, [[wrk's result per one-second slice] per start])
         self.skipped = {}
         self.cases = []
         self.notes = []
@@ -1445,6 +1459,22 @@ class Report:
     # it (keep-alive 64 and 1,000, pipelined), throughput at least nginx's in every case the client does not pace,
     # and p99 at most nginx's in every case that has a per-request p99 (not pipelining).
     CPU_TARGET_CASES = ("ka64", "ka1000", "pipe16")
+
+    def warmup_tables(self):
+        """The warm-up part's two tables, req/s and p99 in each one-second slice, median over the starts."""
+        if not self.warmup:
+            return []
+        out = []
+        slices = max(len(s) for _, runs in self.warmup for s in runs)
+        heads = " | ".join(f"{i + 1}." for i in range(slices))
+        for title, cell in (("req/s", lambda s: f"{statistics.median(r['rps'] for r in s):.0f}"), ("p99 µs", p99s)):
+            out.append(f"| warm-up: {title} in each second from the first 200 (keep-alive 64, new connections each "
+                       f"second), median of {self.args.warmup_reps} start(s) | {heads} |")
+            out.append("|---|" + "---|" * slices)
+            for name, runs in self.warmup:
+                out.append(f"| {name} | " + " | ".join(cell(s) for s in zip(*runs)) + " |")
+            out.append("")
+        return out
 
     def targets(self):
         """The lines of the targets table (none without throughput cases): each target and case, the median of the
@@ -1697,14 +1727,7 @@ class Report:
             for name, times, rss in self.startup:
                 out.append(f"| {memory_row(name)} | {median_range(times)} | {mib(statistics.median(rss))} |")
             out.append("")
-        if self.warmup:
-            slices = max(len(s) for _, runs in self.warmup for s in runs)
-            out.append(f"| warm-up: req/s in each second from the first 200 (keep-alive 64), median of "
-                       f"{args.warmup_reps} start(s) | " + " | ".join(f"{i + 1}." for i in range(slices)) + " |")
-            out.append("|---|" + "---|" * slices)
-            for name, runs in self.warmup:
-                out.append(f"| {name} | " + " | ".join(f"{statistics.median(s):.0f}" for s in zip(*runs)) + " |")
-            out.append("")
+        out += self.warmup_tables()
         for note in self.notes:
             out.append(f"- {note}")
         print("\n".join(out))
@@ -1776,8 +1799,8 @@ def parse_args(argv):
                              "time, before any load (default 10)")
     parser.add_argument("--idle-settle", type=float, default=5.0,
                         help="seconds to wait, connections held, before the settled RSS reading (default 5)")
-    parser.add_argument("--warmup-slices", type=int, default=5,
-                        help="one-second slices measured from the first 200 in the warm-up part (default 5)")
+    parser.add_argument("--warmup-slices", type=int, default=10,
+                        help="one-second slices measured from the first 200 in the warm-up part (default 10)")
     parser.add_argument("--warmup-reps", type=int, default=3, help="fresh starts per warm-up variant (default 3)")
     parser.add_argument("--jar", default=os.path.join(ROOT, "backend-server/target/backend-server.jar"))
     parser.add_argument("--baseline-jar",

@@ -93,7 +93,7 @@ Options:
   --scaling-duration S seconds per wrk run in the scaling part (default 6)
   --tail-durations S...  run lengths in seconds of the tail part (default 8 30)
   --tail-reps N        repetitions per run length in the tail part (default 3)
-  --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 5)
+  --warmup-slices N    one-second slices measured from the first 200 in the warm-up part (default 10)
   --warmup-reps N      fresh starts per warm-up variant (default 3)
   --java PATH          JVM for the throughput and memory cases (default Temurin 25 when installed)
   --java17 PATH        JDK 17 java for the start-up comparison (default: java on the PATH)

@@ -138,6 +138,24 @@ class TargetsTableTest(unittest.TestCase):
         self.assertEqual(report.targets(), [])
 
 
+class WarmUpTablesTest(unittest.TestCase):
+
+    def test_each_second_gets_the_median_req_s_and_p99_of_the_starts(self):
+        report = bench.Report(argparse.Namespace(warmup_reps=3), None)
+        slow, fast = {"rps": 20000.0, "p99_us": 12000.0}, {"rps": 140000.0, "p99_us": 500.0}
+        no_p99 = {"rps": 150000.0, "p99_us": None}
+        report.warmup.append(("backend", [[slow, fast], [slow, dict(fast, p99_us=900.0)], [slow, no_p99]]))
+        self.assertEqual([line for line in report.warmup_tables() if line and "---" not in line], [
+            "| warm-up: req/s in each second from the first 200 (keep-alive 64, new connections each second), "
+            "median of 3 start(s) | 1. | 2. |",
+            "| backend | 20000 | 140000 |",
+            "| warm-up: p99 µs in each second from the first 200 (keep-alive 64, new connections each second), "
+            "median of 3 start(s) | 1. | 2. |",
+            # the second second: wrk printed no p99 in one start, so the median is of the other two
+            "| backend | 12000 | 700 (2 of 3) |",
+        ])
+
+
 class NginxConfigTest(unittest.TestCase):
 
     def server_blocks(self):
