@@ -1095,7 +1095,7 @@ class Bench:
         new ones: the churn a pod behind ingress-nginx sees too (it closes an upstream connection after a set
         number of requests). The first closes after the hot path is compiled take branches its compiled code
         never saw, which throws that code away (deoptimisation) to be compiled again while it serves, on the
-        same core: the req/s recover within a second, the p99 takes longer (bench/RESULTS.md).
+        same core: the req/s are at speed from the third second, the p99 seconds later (bench/RESULTS.md).
         """
         case = {"connections": 64, "path": "/", "status_over_399": True}
         variants = [("backend, image flags", lambda: self.backend("warm-up")),

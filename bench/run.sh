@@ -47,8 +47,9 @@ nginx, bench/FloorServer.java: Netty's epoll transport answering every read with
 (io_uring when --server-arg moves ours to it). Its CPU per request is the transport's; ours above it is
 the HTTP layer's (needs javac beside --java).
 
-Warm-up: requests per second in each second after a fresh start's first 200 (keep-alive 64), for the
-server with the image's flags, with its AOT cache, and nginx.
+Warm-up: requests per second and p99 in each second after a fresh start's first 200 (keep-alive 64, each
+second a wrk run of its own, on new connections), for the server with the image's flags, with its AOT
+cache, and nginx.
 
 The JVM flags are docker/jvm.options then docker/jvm25.options (the image's @argfiles) on JDK 25 when
 they exist, otherwise the fallback flags listed at the top of bench/bench.py. With the image's flags the
