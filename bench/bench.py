@@ -1095,7 +1095,8 @@ class Bench:
         new ones: the churn a pod behind ingress-nginx sees too (it closes an upstream connection after a set
         number of requests). The first closes after the hot path is compiled take branches its compiled code
         never saw, which throws that code away (deoptimisation) to be compiled again while it serves, on the
-        same core: the req/s are at speed from the third second, the p99 seconds later (bench/RESULTS.md).
+        same core: the req/s are at speed from the third second, the p99 later and less steadily
+        (bench/RESULTS.md).
         """
         case = {"connections": 64, "path": "/", "status_over_399": True}
         variants = [("backend, image flags", lambda: self.backend("warm-up")),
@@ -1118,9 +1119,9 @@ class Bench:
                     finally:
                         self.stop(server)
                 report.warmup.append((name, slices))
-                log(f"warm-up {name}: req/s " + " ".join(f"{statistics.median(r['rps'] for r in s):.0f}"
-                                                          for s in zip(*slices))
-                    + ", p99 us " + " ".join(p99s(s) for s in zip(*slices)))
+                log(f"warm-up {name}: req/s " + ", ".join(f"{statistics.median(r['rps'] for r in s):.0f}"
+                                                           for s in zip(*slices))
+                    + "; p99 us " + ", ".join(p99s(s) for s in zip(*slices)))
             except (BenchError, OSError) as e:
                 self.fail(f"warm-up {name}: {e}")
 
@@ -1763,6 +1764,17 @@ def nginx_version(nginx):
     return (result.stderr or result.stdout).strip().replace("nginx version: ", "")
 
 
+def at_least_one(text):
+    """An argparse type: a whole number of at least 1 (a table of no slices or no starts has nothing to show)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1799,9 +1811,9 @@ def parse_args(argv):
                              "time, before any load (default 10)")
     parser.add_argument("--idle-settle", type=float, default=5.0,
                         help="seconds to wait, connections held, before the settled RSS reading (default 5)")
-    parser.add_argument("--warmup-slices", type=int, default=10,
+    parser.add_argument("--warmup-slices", type=at_least_one, default=10,
                         help="one-second slices measured from the first 200 in the warm-up part (default 10)")
-    parser.add_argument("--warmup-reps", type=int, default=3, help="fresh starts per warm-up variant (default 3)")
+    parser.add_argument("--warmup-reps", type=at_least_one, default=3, help="fresh starts per warm-up variant (default 3)")
     parser.add_argument("--jar", default=os.path.join(ROOT, "backend-server/target/backend-server.jar"))
     parser.add_argument("--baseline-jar",
                         help="another build of the server jar (say, main's) to run in the throughput part beside "

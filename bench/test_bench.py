@@ -5,6 +5,8 @@ the report prints follow from the figures as its legend says.
 """
 
 import argparse
+import contextlib
+import io
 import random
 import unittest
 
@@ -154,6 +156,16 @@ class WarmUpTablesTest(unittest.TestCase):
             # the second second: wrk printed no p99 in one start, so the median is of the other two
             "| backend | 12000 | 700 (2 of 3) |",
         ])
+
+
+class ArgumentsTest(unittest.TestCase):
+
+    def test_the_warm_up_part_needs_a_slice_and_a_start(self):
+        for flag in ("--warmup-slices", "--warmup-reps"):
+            with self.subTest(flag=flag), contextlib.redirect_stderr(io.StringIO()):
+                self.assertEqual(getattr(bench.parse_args([flag, "1"]), flag[2:].replace("-", "_")), 1)
+                with self.assertRaises(SystemExit):
+                    bench.parse_args([flag, "0"])
 
 
 class NginxConfigTest(unittest.TestCase):
