@@ -25,16 +25,18 @@ import org.slf4j.LoggerFactory;
 final class BackendInitializer implements ChannelHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendInitializer.class);
-    /** The least a connection's read asks the socket for: a request head of up to this is read in one call. */
+    /** The least a connection's read asks the socket for: a request head shorter than this is read in one call. */
     static final int MIN_READ = 2048;
     /**
      * How each connection reads: Netty's adaptive sizing, as by default, but never below {@link #MIN_READ}.
      * By default the size follows the reads down, as far as 64 bytes, and a read that fills its buffer is
      * followed by another, in case more is waiting. A request whose length is a size the allocator steps
-     * through (a multiple of 16 up to 496: the suite's X-Code request is 80 bytes) lands on it every few
-     * requests, and each time costs that second read, which finds nothing (EAGAIN): one request in eight
-     * paid one more system call (bench/RESULTS.md). A buffer is only held while its read is decoded, so
-     * a larger one costs nothing at rest. Shared: each connection makes its own handle from it.
+     * through (a multiple of 16 up to 496, then 512 and 1024: the suite's X-Code request is 80 bytes) lands
+     * on it every few requests, and each time costs that second read, which finds nothing (EAGAIN): one
+     * request in eight paid one more system call (bench/RESULTS.md). A buffer is held while its read is
+     * decoded, and past that only as the start of a head that has not all arrived, as Netty's first read
+     * already was 2 KiB: nothing more at rest. Shared, as its settings are the same for every connection:
+     * each makes its own handle from it, and none may change it (its reads per wakeup would change for all).
      */
     private static final RecvByteBufAllocator READS = reads();
 
