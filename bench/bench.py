@@ -1114,13 +1114,11 @@ class Bench:
                 for _ in range(self.args.warmup_reps):
                     server = self.started(make())
                     try:
-                        server.wait_ready()
                         slices.append([self.wrk(server, case, 1) for _ in range(self.args.warmup_slices)])
                     finally:
                         self.stop(server)
                 report.warmup.append((name, slices))
-                log(f"warm-up {name}: req/s " + ", ".join(f"{statistics.median(r['rps'] for r in s):.0f}"
-                                                           for s in zip(*slices))
+                log(f"warm-up {name}: req/s " + ", ".join(median_rps(s) for s in zip(*slices))
                     + "; p99 us " + ", ".join(p99s(s) for s in zip(*slices)))
             except (BenchError, OSError) as e:
                 self.fail(f"warm-up {name}: {e}")
@@ -1331,6 +1329,11 @@ def median_range(values, fmt="{:.0f}", planned=None, spread=True):
     return text
 
 
+def median_rps(results):
+    """The median req/s of one slice's runs."""
+    return f"{statistics.median(r['rps'] for r in results):.0f}"
+
+
 def p99s(results):
     """The median p99 of one slice's runs, in µs; "k of n" where wrk printed none in some of them."""
     return median_range([r["p99_us"] for r in results if r["p99_us"] is not None], planned=len(results),
@@ -1468,7 +1471,7 @@ class Report:
         out = []
         slices = max(len(s) for _, runs in self.warmup for s in runs)
         heads = " | ".join(f"{i + 1}." for i in range(slices))
-        for title, cell in (("req/s", lambda s: f"{statistics.median(r['rps'] for r in s):.0f}"), ("p99 µs", p99s)):
+        for title, cell in (("req/s", median_rps), ("p99 µs", p99s)):
             out.append(f"| warm-up: {title} in each second from the first 200 (keep-alive 64, new connections each "
                        f"second), median of {self.args.warmup_reps} start(s) | {heads} |")
             out.append("|---|" + "---|" * slices)
