@@ -30,9 +30,10 @@ custom-error cases from a second server block that adds the X-Code rewrite.
 
 Cases (interleaved, both servers per repetition): keep-alive with 64 and 1000 connections, a new
 connection per request, pipelining depth 16, the custom-error path (X-Code: 503, Accept: application/json;
-"n/a" when the build does not support X-Code), /healthz; and three paced cases, where each connection
-pauses after every answer (1 ms at 64 connections, plain and X-Code; 10 ms at 1000), so that both
-servers get the same offered load below saturation and their p99 is compared at the same load.
+"n/a" when the build does not support X-Code), /healthz, ingress-nginx's forwarded requests (proxied);
+and four paced cases, where each connection pauses after every answer (1 ms at 64 connections, plain
+and X-Code; 10 ms at 1000; 5 ms for proxied's 320), so that both servers get the same offered load
+below saturation and their p99 is compared at the same load.
 
 Scaling: CPU time per request as the keep-alive connections grow (64 to 2000), at about the same
 offered load (each connection pauses connections/64 ms after every answer), both servers interleaved.
@@ -84,7 +85,7 @@ Options:
                        open-files limit); ours gets --max-connections N+100
   --idle-settle S      seconds to hold them before the second RSS reading (default 5)
   --cases KEY...       only these cases (throughput, floor and alloc): ka64 ka1000 close pipe16 xcode
-                       healthz proxied ka64paced ka1000paced xcodepaced (proxied: ingress-nginx's
+                       healthz proxied ka64paced ka1000paced xcodepaced proxiedpaced (proxied: ingress-nginx's
                        forwarded requests at 320 connections; the paced ones are left out of alloc;
                        floor takes ka64 ka1000 healthz xcode proxied and the paced keep-alive
                        ones; its answer to xcode is the 404, since it reads no header)
