@@ -27,8 +27,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Calendar;
 import java.util.Date;
@@ -89,6 +91,54 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
             "X-Service-Port", "X-Request-ID", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Host",
             "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme");
+    /** The names of {@link #KNOWN_NAMES} in one array: a name's index is its slot ({@link EntryReusingHeaders}). */
+    private static final AsciiString[] KEPT_NAMES =
+            Arrays.stream(KNOWN_NAMES).flatMap(Arrays::stream).toArray(AsciiString[]::new);
+    /**
+     * The slot of each of {@link #KEPT_NAMES}, plus one (0 where there is none), at the {@link #bytesHash} of
+     * its bytes, in open addressing: a simple head hashes each name as it checks its bytes, and finds the
+     * constant with one comparison ({@link #keptSlot}).
+     */
+    private static final int[] SLOT_BY_HASH = new int[128];
+
+    static {
+        for (int slot = 0; slot < KEPT_NAMES.length; slot++) {
+            AsciiString name = KEPT_NAMES[slot];
+            int hash = 0;
+            for (int i = 0; i < name.length(); i++) {
+                hash = bytesHash(hash, name.byteAt(i));
+            }
+            int i = hash & (SLOT_BY_HASH.length - 1);
+            while (SLOT_BY_HASH[i] != 0) {
+                i = (i + 1) & (SLOT_BY_HASH.length - 1);
+            }
+            SLOT_BY_HASH[i] = slot + 1;
+        }
+    }
+
+    /** The names kept as constants, in the spelling clients send them (for tests). */
+    static List<AsciiString> keptNames() {
+        return List.of(KEPT_NAMES);
+    }
+
+    /** The hash of a name's bytes, as far as {@code hash} and then {@code b}: exact bytes, case and all. */
+    private static int bytesHash(int hash, byte b) {
+        return 31 * hash + b;
+    }
+
+    /**
+     * The slot of the name of {@code length} bytes at {@code start} of {@code b}, whose {@link #bytesHash} is
+     * {@code hash}, if it is one of {@link #KEPT_NAMES} in the same spelling; -1 otherwise.
+     */
+    static int keptSlot(int hash, byte[] b, int start, int length) {
+        for (int i = hash & (SLOT_BY_HASH.length - 1); SLOT_BY_HASH[i] != 0; i = (i + 1) & (SLOT_BY_HASH.length - 1)) {
+            AsciiString name = KEPT_NAMES[SLOT_BY_HASH[i] - 1];
+            if (name.length() == length && sameBytes(name, b, start)) {
+                return SLOT_BY_HASH[i] - 1;
+            }
+        }
+        return -1;
+    }
 
     /**
      * The headers of the request being decoded, reused for every request of the connection. They count
@@ -110,15 +160,6 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             super(entries);
             this.entries = entries;
             this.valueValidator = valueValidator;
-        }
-
-        /**
-         * The value the last field named {@code name} had when its entry was last taken, in this request or
-         * an earlier one; null if there was none or {@code name} is not one of the constants whose entries
-         * are kept.
-         */
-        CharSequence lastValue(AsciiString name) {
-            return entries.lastValue(name);
         }
 
         /**
@@ -161,9 +202,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
          * A field other than {@code Host} whose name and value the caller has already checked as the
          * validators would (a simple head's form is checked before it is decoded): added without their
          * second pass over its characters.
+         *
+         * @param slot the name's slot ({@link #keptSlot}) if it is one of {@link #KEPT_NAMES}, that very
+         *             object; -1 for any other name
          */
-        void addChecked(AsciiString name, CharSequence value) {
-            entries.addChecked(name, value);
+        void addChecked(AsciiString name, int slot, CharSequence value) {
+            entries.addChecked(name, slot, value);
         }
 
         /**
@@ -245,25 +289,23 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     static final class EntryReusingHeaders
             extends DefaultHeaders<CharSequence, CharSequence, EntryReusingHeaders> {
 
-        /** Open addressing on the names' case-insensitive hash, the one the map computes anyway. */
+        /**
+         * Open addressing on the names' case-insensitive hash, the one the map computes anyway: a name's slot
+         * is its index in {@link #KEPT_NAMES}.
+         */
         private static final AsciiString[] TABLE = new AsciiString[64];
         private static final int[] SLOT = new int[TABLE.length];
-        private static final int SLOTS;
+        private static final int SLOTS = KEPT_NAMES.length;
 
         static {
-            List<AsciiString> names = new ArrayList<>();
-            for (AsciiString[] sameLength : KNOWN_NAMES) {
-                names.addAll(List.of(sameLength));
-            }
-            for (int slot = 0; slot < names.size(); slot++) {
-                int i = AsciiString.hashCode(names.get(slot)) & (TABLE.length - 1);
+            for (int slot = 0; slot < SLOTS; slot++) {
+                int i = AsciiString.hashCode(KEPT_NAMES[slot]) & (TABLE.length - 1);
                 while (TABLE[i] != null) {
                     i = (i + 1) & (TABLE.length - 1);
                 }
-                TABLE[i] = names.get(slot);
+                TABLE[i] = KEPT_NAMES[slot];
                 SLOT[i] = slot;
             }
-            SLOTS = names.size();
         }
 
         /**
@@ -275,6 +317,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         private int generation;
         /** True only inside {@link #addChecked}: the field being added needs no validation. */
         private boolean checked;
+        /** Inside {@link #addChecked}: the slot of the field's name, which need not be looked up again. */
+        private int checkedSlot;
 
         EntryReusingHeaders(NameValidator<CharSequence> names, ValueValidator<CharSequence> values) {
             super(AsciiString.CASE_INSENSITIVE_HASHER, ValueConverter.INSTANCE, names, 16, values);
@@ -290,9 +334,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return -1;
         }
 
-        /** Adds a field whose name and value were checked as this map's validators would check them. */
-        void addChecked(CharSequence name, CharSequence value) {
+        /**
+         * Adds a field whose name and value were checked as this map's validators would check them; its name's
+         * slot is {@code slot}, -1 for a name not kept.
+         */
+        void addChecked(CharSequence name, int slot, CharSequence value) {
             checked = true;
+            checkedSlot = slot;
             try {
                 add(name, value);
             } finally {
@@ -315,16 +363,6 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             }
         }
 
-        /** The value of the kept entry of {@code name}, if it has one: see {@link RequestHeaders#lastValue}. */
-        CharSequence lastValue(AsciiString name) {
-            if (reusable == null) {
-                return null;
-            }
-            int slot = slotOf(AsciiString.hashCode(name), name);
-            ReusableEntry entry = slot < 0 ? null : reusable[slot];
-            return entry == null ? null : entry.getValue();
-        }
-
         /** See {@link RequestHeaders#sentTwice}. */
         boolean sentTwice(AsciiString name) {
             if (reusable == null) {
@@ -338,7 +376,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         @Override
         protected HeaderEntry<CharSequence, CharSequence> newHeaderEntry(
                 int hash, CharSequence name, CharSequence value, HeaderEntry<CharSequence, CharSequence> next) {
-            int slot = slotOf(hash, name);
+            int slot = checked ? checkedSlot : slotOf(hash, name);
             if (slot < 0) {
                 return super.newHeaderEntry(hash, name, value, next);
             }
@@ -719,16 +757,6 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * The string of the {@code length} bytes of {@code line} from {@code start}, one char per byte:
-     * {@code last} again when it {@link #holds} them (a {@code String}'s {@code toString} is itself), else a
-     * new one.
-     */
-    private static String sameOrNew(CharSequence last, byte[] line, int start, int length) {
-        return holds(last, line, start, length) ? last.toString()
-                : new String(line, start, length, StandardCharsets.ISO_8859_1);
-    }
-
-    /**
      * Whether {@code line} holds {@code text} at {@code start}, read as Netty reads it: one char per byte
      * (an {@link AsciiString}'s chars are its bytes).
      */
@@ -952,22 +980,66 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     static final class SimpleHead {
         final byte[] bytes = new byte[HeadScratch.SIZE];
         /**
-         * Where each header line of the head in {@link #bytes} has its colon and its CR, two entries a line,
-         * as the check of its form found them: the fields are then read without a second scan. A header line
-         * is at least four bytes ({@code "a:\r\n"}), so a head within {@link HeadScratch#SIZE} has at most a
-         * quarter as many lines.
+         * For each header line of the head in {@link #bytes}, where it has its colon and its CR and the
+         * {@link #bytesHash} of its name, {@link #FIELD} entries a line, as the check of its form found them:
+         * the fields are then read without a second scan. A header line is at least four bytes
+         * ({@code "a:\r\n"}), so a head within {@link HeadScratch#SIZE} has at most a quarter as many lines.
          */
-        final int[] fields = new int[HeadScratch.SIZE / 4 * 2];
+        final int[] fields = new int[HeadScratch.SIZE / 4 * FIELD];
         /** How many entries of {@link #fields} the last head checked filled. */
         int fieldEntries;
         final RequestHeaders headers;
         final SimpleRequest request;
         /** The last simple head's target, for the next head that asks for the same one. */
-        String lastTarget = "/";
+        final LastString target = new LastString();
+        /** The last value of each of {@link #KEPT_NAMES}, by slot, made at the name's first field. */
+        private final LastString[] values = new LastString[KEPT_NAMES.length];
 
         SimpleHead(DefaultHttpHeadersFactory factory) {
             headers = new RequestHeaders(factory);
             request = new SimpleRequest(headers);
+        }
+
+        /** The last value of the kept name in {@code slot}. */
+        LastString value(int slot) {
+            LastString value = values[slot];
+            if (value == null) {
+                value = new LastString();
+                values[slot] = value;
+            }
+            return value;
+        }
+    }
+
+    /** Entries of {@link SimpleHead#fields} a header line: its colon, its CR, its name's hash. */
+    private static final int FIELD = 3;
+
+    /**
+     * The string last made of some bytes, kept with a copy of them: the same bytes again give the same
+     * string, compared many bytes at a time ({@link Arrays#equals(byte[], int, int, byte[], int, int)}), where
+     * comparing them with the string's characters was a loop of one char at a time. A client sends the same
+     * target and the same {@code Accept} again and again, ingress-nginx the same {@code X-Code}.
+     */
+    static final class LastString {
+        /** Bytes kept at most: longer strings are made anew every time. */
+        static final int LONGEST = 256;
+        private final byte[] bytes = new byte[LONGEST];
+        private int length;
+        private String string;
+
+        /** The string of {@code b[from, to)}, one char per byte: the last one again if it has those bytes. */
+        String of(byte[] b, int from, int to) {
+            int n = to - from;
+            if (string != null && n == length && Arrays.equals(bytes, 0, n, b, from, to)) {
+                return string;
+            }
+            String made = new String(b, from, n, StandardCharsets.ISO_8859_1);
+            if (n <= LONGEST) {
+                System.arraycopy(b, from, bytes, 0, n);
+                length = n;
+                string = made;
+            }
+            return made;
         }
     }
 
@@ -1022,6 +1094,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             return null;
         }
         final int targetStart = ++p;
+        p = visibleEnd(b, p, n, ABOVE_SPACE);
         while (p < n && b[p] > 0x20 && b[p] < 0x7f) {
             p++;
         }
@@ -1049,22 +1122,23 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
 
         // Whole and in the form: from here on it is decoded, as Netty would.
-        String target = sameOrNew(simple.lastTarget, b, targetStart, targetEnd - targetStart);
-        simple.lastTarget = target;
+        String target = simple.target.of(b, targetStart, targetEnd);
         RequestHeaders headers = simple.headers;
         headers.clear(); // the previous simple head's on this loop, handled before its decoder returned
         SimpleRequest request = simple.request;
         request.setProtocolVersion(version).setMethod(method).setUri(target);
         int[] fields = simple.fields;
         p = headersStart;
-        for (int i = 0; i < simple.fieldEntries; i += 2) {
+        for (int i = 0; i < simple.fieldEntries; i += FIELD) {
             int colon = fields[i];
             int lineEnd = fields[i + 1];
             if (colon - p == HttpHeaderNames.HOST.length() && sameCharsIgnoreCase(HttpHeaderNames.HOST, b, p)) {
                 headers.addValidHost();
             } else {
-                AsciiString name = splitHeaderName(b, p, colon - p);
-                headers.addChecked(name, headerValue(b, colon + 1, lineEnd, headers.lastValue(name)));
+                int slot = keptSlot(fields[i + 2], b, p, colon - p);
+                AsciiString name = slot >= 0 ? KEPT_NAMES[slot] : super.splitHeaderName(b, p, colon - p);
+                LastString last = slot >= 0 ? simple.value(slot) : null;
+                headers.addChecked(name, slot, headerValue(b, colon + 1, lineEnd, last));
             }
             p = lineEnd + 2;
         }
@@ -1090,17 +1164,20 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 return p + 2;
             }
             int lineStart = p;
+            int hash = 0;
             while (p < n && b[p] > 0 && TCHAR[b[p]]) {
+                hash = bytesHash(hash, b[p]);
                 p++;
             }
             if (p == lineStart || p >= n || b[p] != ':' || framesBody(b, lineStart, p - lineStart)) {
                 return -1;
             }
-            fields[entries++] = p;
+            int colon = p;
             p++;
             if (p - lineStart == HOST_LINE_START && sameCharsIgnoreCase(HttpHeaderNames.HOST, b, lineStart)) {
                 p = hostValueEnd(b, p, n);
             } else {
+                p = visibleEnd(b, p, n, SPACE_AND_UP);
                 while (p < n && (b[p] >= 0x20 && b[p] < 0x7f || b[p] == '\t')) {
                     p++;
                 }
@@ -1108,7 +1185,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (n - p < 2 || b[p] != '\r' || b[p + 1] != '\n') {
                 return -1;
             }
+            fields[entries++] = colon;
             fields[entries++] = p;
+            fields[entries++] = hash;
             size += p - lineStart;
             if (size > maxHeaderSize) {
                 return -1;
@@ -1148,18 +1227,51 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * The value between {@code from} and {@code to} without its leading and trailing spaces and tabs:
-     * {@code last} again if it has the same characters (a client sends the same {@code Accept} and
-     * ingress-nginx the same {@code X-Code} again and again), else a new string.
+     * The value between {@code from} and {@code to} without its leading and trailing spaces and tabs: made by
+     * {@code last} if the name has one (the same string again for the same bytes), else a new string.
      */
-    private static String headerValue(byte[] b, int from, int to, CharSequence last) {
+    private static String headerValue(byte[] b, int from, int to, LastString last) {
         while (from < to && (b[from] == ' ' || b[from] == '\t')) {
             from++;
         }
         while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t')) {
             to--;
         }
-        return from == to ? "" : sameOrNew(last, b, from, to - from);
+        return from == to ? "" : last != null ? last.of(b, from, to)
+                : new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Eight bytes at a time, in the order of the array ({@link #visibleEnd}). */
+    private static final VarHandle LONG_AT =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** {@link #visibleEnd}'s lower bound for a field value: a space and up. */
+    private static final long SPACE_AND_UP = 0x2020202020202020L;
+    /** {@link #visibleEnd}'s lower bound for a request target: above a space. */
+    private static final long ABOVE_SPACE = 0x2121212121212121L;
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
+    /**
+     * Skips from {@code p} eight bytes at a time while all eight are at least the byte repeated in
+     * {@code lows} (a space, or the byte above it) and at most {@code 0x7E}, and returns where it stopped:
+     * the caller checks the rest one byte at a time, as it did all of them before. A field value is most of
+     * a proxied request's head, and a byte at a time was a tenth of the time per request of
+     * {@code PipelineBenchmark.notFoundProxied}.
+     *
+     * <p>Why the test is exact: {@code w - lows} sets a byte's high bit when the byte is below the bound and
+     * no borrow came into it, which is so for the lowest such byte; a byte within the bounds gives no borrow
+     * and no high bit. {@code w + ONES} sets the high bit of {@code 0x7F}, and {@code w} itself that of every
+     * byte over it. A borrow or carry across bytes comes only from a byte that is out of bounds.
+     */
+    private static int visibleEnd(byte[] b, int p, int n, long lows) {
+        while (n - p >= Long.BYTES) {
+            long w = (long) LONG_AT.get(b, p);
+            if ((((w - lows) | (w + ONES) | w) & HIGH_BITS) != 0) {
+                break;
+            }
+            p += Long.BYTES;
+        }
+        return p;
     }
 
     /** Whether {@code b} holds {@code name} at {@code start}, ASCII letters compared without case. */

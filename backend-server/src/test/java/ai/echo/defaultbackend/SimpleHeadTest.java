@@ -96,6 +96,36 @@ class SimpleHeadTest {
         assertSameBothWays(DEFAULTS, List.of(bytes));
     }
 
+    /**
+     * Values and targets are checked eight bytes at a time while all eight are plain: a byte out of their
+     * range anywhere in a long one, in any of the eight places of a word, leaves the head to Netty, and a tab
+     * or a space in a value, which fail the eight-byte test, are still taken; both ways the same.
+     */
+    @Test
+    void aByteOutOfRangeAnywhereInALongValueOrTargetIsFound() {
+        int[] outOfRange = {0x00, 0x01, 0x08, 0x0a, 0x0b, 0x0d, 0x1f, 0x7f, 0x80, 0xa0, 0xe9, 0xff};
+        for (int at = 0; at < 24; at++) {
+            for (int bad : outOfRange) {
+                String value = "v".repeat(at) + (char) bad + "v".repeat(23 - at);
+                String head = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n";
+                assertThat(takenWithoutNetty(DEFAULTS, head)).as("value byte %02x at %d", bad, at).isFalse();
+                assertSameBothWays(DEFAULTS, List.of(head));
+            }
+            for (int bad : new int[] {0x00, 0x09, 0x20, 0x7f, 0x80, 0xff}) {
+                String target = "/" + "t".repeat(at) + (char) bad + "t".repeat(23 - at);
+                String head = "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
+                assertThat(takenWithoutNetty(DEFAULTS, head)).as("target byte %02x at %d", bad, at).isFalse();
+                assertSameBothWays(DEFAULTS, List.of(head));
+            }
+            for (char plain : new char[] {'\t', ' ', '!', '~'}) {
+                String value = "v".repeat(at) + plain + "v".repeat(23 - at);
+                String head = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n";
+                assertThat(takenWithoutNetty(DEFAULTS, head)).as("value byte %02x at %d", (int) plain, at).isTrue();
+                assertSameBothWays(DEFAULTS, List.of(head));
+            }
+        }
+    }
+
     @Test
     void leavesHeadsOverNettysLimitsToNettyAndTakesThoseJustUnder() {
         String line40 = "GET /" + "a".repeat(26) + " HTTP/1.1"; // 40 bytes, the limit
@@ -359,11 +389,54 @@ class SimpleHeadTest {
     void onlyCheckedFieldsSkipTheValidators() {
         StrictRequestDecoder.RequestHeaders headers =
                 new StrictRequestDecoder.RequestHeaders(DefaultHttpHeadersFactory.headersFactory());
-        headers.addChecked(AsciiString.of("X-Checked"), "a\u0000b");
+        headers.addChecked(AsciiString.of("X-Checked"), -1, "a\u0000b");
         assertThat(headers.get("X-Checked")).isEqualTo("a\u0000b");
         assertThatThrownBy(() -> headers.add("X-Other", "a\u0000b")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> headers.add("Bad Name", "b")).isInstanceOf(IllegalArgumentException.class);
         assertThat(headers.names()).containsExactly("X-Checked");
+    }
+
+    /**
+     * Each name the decoder keeps as a constant, sent in its spelling, is stored as that constant whichever
+     * reading takes the head (a simple head finds it by a hash of its bytes, Netty's by its length), and any
+     * other spelling of it as a copy of its own; the values are the values sent.
+     */
+    @Test
+    void keptNamesAreTheirConstantsEitherWay() {
+        List<AsciiString> kept = StrictRequestDecoder.keptNames();
+        assertThat(kept).hasSizeGreaterThan(20).contains(AsciiString.of("X-Code"), AsciiString.of("User-Agent"));
+        for (AsciiString name : kept) {
+            if (name.contentEqualsIgnoreCase("Content-Length") || name.contentEqualsIgnoreCase("Transfer-Encoding")) {
+                continue; // they frame a body: their heads are never simple
+            }
+            String other = name.toLowerCase().toString();
+            String head = "GET / HTTP/1.1\r\nHost: a\r\n" + name + ": v1\r\n" + other + ": v2\r\n\r\n";
+            assertThat(takenWithoutNetty(DEFAULTS, head)).as(head).isTrue();
+            for (StrictRequestDecoder.HeadScratch scratch : new StrictRequestDecoder.HeadScratch[] {SCRATCH, null}) {
+                List<Map.Entry<CharSequence, CharSequence>> fields = new ArrayList<>();
+                EmbeddedChannel channel = recording(new StrictRequestDecoder(DEFAULTS, null, scratch),
+                        new ArrayList<>(), (ctx, msg, seen) -> {
+                            if (msg instanceof HttpRequest) {
+                                ((HttpRequest) msg).headers().iteratorCharSequence()
+                                        .forEachRemaining(field -> fields.add(Map.entry(field.getKey(),
+                                                field.getValue())));
+                            }
+                        });
+                try {
+                    channel.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+                } finally {
+                    channel.finishAndReleaseAll();
+                }
+                String reading = scratch == null ? "Netty's reading of " + name : "the simple reading of " + name;
+                assertThat(fields).as(reading).hasSize(2);
+                assertThat((Object) fields.get(0).getKey()).as(reading).isSameAs(StrictRequestDecoder.knownName(
+                        name.toString()));
+                assertThat((Object) fields.get(1).getKey()).as(reading).isNotSameAs(fields.get(0).getKey());
+                assertThat(fields.get(1).getKey().toString()).as(reading).isEqualTo(other);
+                assertThat(fields.get(0).getValue().toString() + fields.get(1).getValue()).as(reading)
+                        .isEqualTo("v1v2");
+            }
+        }
     }
 
     /** A connection that writes down each request's X-Code and Accept values, the strings themselves. */
