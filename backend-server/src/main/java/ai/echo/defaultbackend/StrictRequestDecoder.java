@@ -1254,9 +1254,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     /**
      * Skips from {@code p} eight bytes at a time while all eight are at least the byte repeated in
      * {@code lows} (a space, or the byte above it) and at most {@code 0x7E}, and returns where it stopped:
-     * the caller checks the rest one byte at a time, as it did all of them before. A field value is most of
-     * a proxied request's head, and a byte at a time was a tenth of the time per request of
-     * {@code PipelineBenchmark.notFoundProxied}.
+     * the caller checks the rest one byte at a time, as it did all of them before. Field values are most of
+     * a proxied request's head, and the check of a head's form a byte at a time was about a quarter of the
+     * time per request of {@code PipelineBenchmark.notFoundProxied} under a profiler (bench/RESULTS.md).
      *
      * <p>Why the test is exact: {@code w - lows} sets a byte's high bit when the byte is below the bound and
      * no borrow came into it, which is so for the lowest such byte; a byte within the bounds gives no borrow
