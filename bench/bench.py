@@ -602,7 +602,8 @@ class Bench:
         # busy and the requests queue at whichever of server and wrk is the slower per request, so a few
         # percent of CPU per request, or a stall such as a young collection, moves the p99 of the flat-out
         # cases a lot (bench/RESULTS.md); these give the latency at a load both servers carry with room to
-        # spare. `proxied` pauses connections/64 ms, as the scaling part does: about 60,000 requests a second.
+        # spare. `proxied` pauses connections/64 ms, as the scaling part does: at most 64,000 requests a second,
+        # about 40,000 measured.
         return flat_out + [paced("ka64", 1), paced("ka1000", 10), paced("xcode", 1), paced("proxied", 5)]
 
     def selected_cases(self):

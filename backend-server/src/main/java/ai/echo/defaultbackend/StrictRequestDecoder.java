@@ -339,6 +339,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
          * slot is {@code slot}, -1 for a name not kept.
          */
         void addChecked(CharSequence name, int slot, CharSequence value) {
+            // A slot that is not the name's would give its kept entry another name for good.
+            assert slot < 0 ? slotOf(AsciiString.hashCode(name), name) < 0 : KEPT_NAMES[slot] == name : name;
             checked = true;
             checkedSlot = slot;
             try {
@@ -1018,12 +1020,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * The string last made of some bytes, kept with a copy of them: the same bytes again give the same
      * string, compared many bytes at a time ({@link Arrays#equals(byte[], int, int, byte[], int, int)}), where
      * comparing them with the string's characters was a loop of one char at a time. A client sends the same
-     * target and the same {@code Accept} again and again, ingress-nginx the same {@code X-Code}.
+     * target and the same {@code Accept} again and again, ingress-nginx the same {@code X-Code}. The copy
+     * grows to the longest string kept, at most a head's {@link HeadScratch#SIZE}: beside the string, which
+     * the header map kept before, as much again.
      */
     static final class LastString {
-        /** Bytes kept at most: longer strings are made anew every time. */
-        static final int LONGEST = 256;
-        private final byte[] bytes = new byte[LONGEST];
+        private byte[] bytes = new byte[0];
         private int length;
         private String string;
 
@@ -1034,11 +1036,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 return string;
             }
             String made = new String(b, from, n, StandardCharsets.ISO_8859_1);
-            if (n <= LONGEST) {
-                System.arraycopy(b, from, bytes, 0, n);
-                length = n;
-                string = made;
+            if (n > bytes.length) {
+                bytes = new byte[n];
             }
+            System.arraycopy(b, from, bytes, 0, n);
+            length = n;
+            string = made;
             return made;
         }
     }
@@ -1054,8 +1057,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * {@code HTTP/1.1} or {@code HTTP/1.0}, CRLF; header lines of a token, a colon and a value of visible
      * ASCII, spaces and tabs, each ending in CRLF; an empty line; all within {@link HeadScratch#SIZE}. No
      * header that frames a body ({@link #BODY_FRAMING}) and sizes within Netty's limits. Netty accepts every
-     * such head as it is, and what it makes of one depends on nothing but its bytes: names come from
-     * {@link #splitHeaderName}, as Netty's do. A {@code Host} field is checked and counted without making its
+     * such head as it is, and what it makes of one depends on nothing but its bytes: a name is the constant
+     * {@link #splitHeaderName} gives Netty for it ({@link #keptSlot} finds it by its hash), or Netty's own
+     * copy. A {@code Host} field is checked and counted without making its
      * value, as {@link RequestHeaders} does.
      *
      * <p>Why: at 1,000 connections most of a request's cost above the transport's was in reaching its
@@ -1149,7 +1153,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     /**
      * Where the head ends (after its empty line), if every header line from {@code p} is in the simple
      * form and their sizes are within Netty's limit; -1 otherwise, or if the empty line is not within
-     * {@code b[0, n)}. Each line's colon and CR go into {@code simple}'s {@link SimpleHead#fields}.
+     * {@code b[0, n)}. Each line's colon, CR and name's {@link #bytesHash} go into {@code simple}'s
+     * {@link SimpleHead#fields}.
      */
     private int simpleHeadersEnd(byte[] b, int p, int n, SimpleHead simple) {
         int[] fields = simple.fields;

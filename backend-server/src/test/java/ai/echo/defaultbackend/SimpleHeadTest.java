@@ -98,8 +98,9 @@ class SimpleHeadTest {
 
     /**
      * Values and targets are checked eight bytes at a time while all eight are plain: a byte out of their
-     * range anywhere in a long one, in any of the eight places of a word, leaves the head to Netty, and a tab
-     * or a space in a value, which fail the eight-byte test, are still taken; both ways the same.
+     * range anywhere in a long one, in any of the eight places of a word, leaves the head to Netty; a tab in
+     * a value, which sends its word to the byte-at-a-time check, is still taken, as are the bounds of the
+     * range (a space in a value, {@code !} and {@code ~} anywhere); both ways the same.
      */
     @Test
     void aByteOutOfRangeAnywhereInALongValueOrTargetIsFound() {
@@ -111,7 +112,7 @@ class SimpleHeadTest {
                 assertThat(takenWithoutNetty(DEFAULTS, head)).as("value byte %02x at %d", bad, at).isFalse();
                 assertSameBothWays(DEFAULTS, List.of(head));
             }
-            for (int bad : new int[] {0x00, 0x09, 0x20, 0x7f, 0x80, 0xff}) {
+            for (int bad : new int[] {0x00, 0x01, 0x09, 0x1f, 0x20, 0x7f, 0x80, 0xff}) {
                 String target = "/" + "t".repeat(at) + (char) bad + "t".repeat(23 - at);
                 String head = "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
                 assertThat(takenWithoutNetty(DEFAULTS, head)).as("target byte %02x at %d", bad, at).isFalse();
@@ -121,6 +122,12 @@ class SimpleHeadTest {
                 String value = "v".repeat(at) + plain + "v".repeat(23 - at);
                 String head = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n";
                 assertThat(takenWithoutNetty(DEFAULTS, head)).as("value byte %02x at %d", (int) plain, at).isTrue();
+                assertSameBothWays(DEFAULTS, List.of(head));
+            }
+            for (char plain : new char[] {'!', '~'}) {
+                String target = "/" + "t".repeat(at) + plain + "t".repeat(23 - at);
+                String head = "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
+                assertThat(takenWithoutNetty(DEFAULTS, head)).as("target byte %02x at %d", (int) plain, at).isTrue();
                 assertSameBothWays(DEFAULTS, List.of(head));
             }
         }
@@ -378,6 +385,44 @@ class SimpleHeadTest {
             assertThat(values.subList(1, 4)).allSatisfy(value -> assertThat(value).isSameAs(values.get(0)));
             assertThat(values.get(4)).isNotSameAs(values.get(0));
             assertThat(values.get(5)).isSameAs(values.get(4));
+        }
+    }
+
+    /**
+     * The last target and the last value of a kept name are kept whatever their length (a cookie or a
+     * target of a few KiB, sent again, is the string made before), one of each: a different one in between
+     * makes the next a new string.
+     */
+    @Test
+    void longValuesAndTargetsSentAgainAreTheStringsMadeBefore() {
+        String longTarget = "/" + "t".repeat(1500);
+        String longCookie = "c=" + "v".repeat(1500);
+        List<String> targets = new ArrayList<>();
+        List<String> cookies = new ArrayList<>();
+        // A scratch of its own, which the check of each head below (on the shared one) leaves alone.
+        StrictRequestDecoder.HeadScratch own = new StrictRequestDecoder.HeadScratch();
+        EmbeddedChannel channel = recording(new StrictRequestDecoder(DEFAULTS, null, own), new ArrayList<>(),
+                (ctx, msg, seen) -> {
+                    if (msg instanceof HttpRequest) {
+                        targets.add(((HttpRequest) msg).uri());
+                        cookies.add(((HttpRequest) msg).headers().get("Cookie"));
+                    }
+                });
+        try {
+            for (String[] request : new String[][] {
+                {longTarget, longCookie}, {longTarget, longCookie}, {"/short", "c=1"}, {longTarget, longCookie}}) {
+                String head = "GET " + request[0] + " HTTP/1.1\r\nHost: a\r\nCookie: " + request[1] + "\r\n\r\n";
+                assertThat(takenWithoutNetty(DEFAULTS, head)).isTrue();
+                channel.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+            }
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+        assertThat(targets).containsExactly(longTarget, longTarget, "/short", longTarget);
+        assertThat(cookies).containsExactly(longCookie, longCookie, "c=1", longCookie);
+        for (List<String> strings : List.of(targets, cookies)) {
+            assertThat(strings.get(1)).isSameAs(strings.get(0));
+            assertThat(strings.get(3)).isNotSameAs(strings.get(0));
         }
     }
 
