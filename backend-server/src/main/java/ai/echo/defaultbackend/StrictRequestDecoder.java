@@ -36,6 +36,7 @@ import java.util.Calendar;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Netty's request decoder, made to refuse obsolete line folding. Netty joins a header line that starts with
@@ -78,26 +79,25 @@ import java.util.List;
 final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /**
-     * Names looked up or commonly sent, by length, in the spelling clients send: each is one constant, and
-     * its header entry is kept from one request to the next ({@link EntryReusingHeaders}). Netty keeps
-     * {@code Host}, {@code Accept}, {@code Connection}, {@code Content-Type} and {@code Content-Length} as
-     * constants of its own, which it does not share; the four that are stored are here too, so that their
-     * entries can be kept. Any other name is copied into a new {@link AsciiString} for every request.
+     * Names looked up or commonly sent, in the spelling clients send: each is one constant, and its header
+     * entry is kept from one request to the next ({@link EntryReusingHeaders}), where a name's index here is
+     * its slot. Netty keeps {@code Host}, {@code Accept}, {@code Connection}, {@code Content-Type} and
+     * {@code Content-Length} as constants of its own, which it does not share; the four that are stored are
+     * here too, so that their entries can be kept. Any other name is copied into a new {@link AsciiString}
+     * for every request.
      */
-    private static final AsciiString[][] KNOWN_NAMES = byLength(
+    private static final AsciiString[] KEPT_NAMES = Stream.of(
             "Accept", "Connection", "Content-Type", "Content-Length",
             "Accept-Encoding", "Accept-Language", "User-Agent", "Cookie", "Referer",
             "Transfer-Encoding", "Expect", "Cache-Control", "Upgrade",
             "X-Code", "X-Format", "X-Original-URI", "X-Namespace", "X-Ingress-Name", "X-Service-Name",
             "X-Service-Port", "X-Request-ID", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Host",
-            "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme");
-    /** The names of {@link #KNOWN_NAMES} in one array: a name's index is its slot ({@link EntryReusingHeaders}). */
-    private static final AsciiString[] KEPT_NAMES =
-            Arrays.stream(KNOWN_NAMES).flatMap(Arrays::stream).toArray(AsciiString[]::new);
+            "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme")
+            .map(AsciiString::cached).toArray(AsciiString[]::new);
     /**
      * The slot of each of {@link #KEPT_NAMES}, plus one (0 where there is none), at the {@link #bytesHash} of
      * its bytes, in open addressing: a simple head hashes each name as it checks its bytes, and finds the
-     * constant with one comparison ({@link #keptSlot}).
+     * constant with one comparison ({@link #keptSlot}); a name Netty splits off is hashed for it.
      */
     private static final int[] SLOT_BY_HASH = new int[128];
 
@@ -278,7 +278,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /**
      * Netty's header map as {@link DefaultHttpHeaders} builds it (case-insensitive names, values converted as
-     * Netty converts them), which keeps the entry of each name in {@link #KNOWN_NAMES} from one request to
+     * Netty converts them), which keeps the entry of each name in {@link #KEPT_NAMES} from one request to
      * the next instead of making a new one for every field: about 40 bytes a field, for two of the three
      * fields of an {@code X-Code} request with {@code Accept} (242 to 166 bytes a request,
      * {@code bench/run.sh --parts alloc}) and most of those of ingress-nginx's custom-error requests. An
@@ -780,16 +780,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 line, start, start + text.length());
     }
 
+    /** The constant of a kept name ({@link #keptSlot}), else Netty's own copy of the name. */
     @Override
     protected AsciiString splitHeaderName(byte[] line, int start, int length) {
-        if (length < KNOWN_NAMES.length) {
-            for (AsciiString name : KNOWN_NAMES[length]) {
-                if (sameBytes(name, line, start)) {
-                    return name;
-                }
-            }
+        int hash = 0;
+        for (int i = start; i < start + length; i++) {
+            hash = bytesHash(hash, line[i]);
         }
-        return super.splitHeaderName(line, start, length);
+        int slot = keptSlot(hash, line, start, length);
+        return slot >= 0 ? KEPT_NAMES[slot] : super.splitHeaderName(line, start, length);
     }
 
     /**
@@ -799,28 +798,12 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
      * @throws IllegalArgumentException if the name is not one of the decoder's constants
      */
     static AsciiString knownName(String name) {
-        if (name.length() < KNOWN_NAMES.length) {
-            for (AsciiString known : KNOWN_NAMES[name.length()]) {
-                if (known.contentEquals(name)) {
-                    return known;
-                }
+        for (AsciiString known : KEPT_NAMES) {
+            if (known.contentEquals(name)) {
+                return known;
             }
         }
         throw new IllegalArgumentException("not a header name the decoder keeps as a constant: " + name);
-    }
-
-    private static AsciiString[][] byLength(String... names) {
-        int longest = 0;
-        for (String name : names) {
-            longest = Math.max(longest, name.length());
-        }
-        AsciiString[][] table = new AsciiString[longest + 1][0];
-        for (String name : names) {
-            AsciiString[] same = Arrays.copyOf(table[name.length()], table[name.length()].length + 1);
-            same[same.length - 1] = AsciiString.cached(name);
-            table[name.length()] = same;
-        }
-        return table;
     }
 
     /**

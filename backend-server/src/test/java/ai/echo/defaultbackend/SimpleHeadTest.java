@@ -443,7 +443,7 @@ class SimpleHeadTest {
 
     /**
      * Each name the decoder keeps as a constant, sent in its spelling, is stored as that constant whichever
-     * reading takes the head (a simple head finds it by a hash of its bytes, Netty's by its length), and any
+     * reading takes the head (both find it by a hash of its bytes, one as it checks them), and any
      * other spelling of it as a copy of its own; the values are the values sent.
      */
     @Test
